@@ -1,0 +1,31 @@
+{
+  "targets": [
+    {
+      "target_name": "fastvisor",
+      "sources": [
+        "native/addon.cc",
+        "native/spawn.cc",
+        "native/user.cc",
+        "native/io_loop.cc",
+        "native/logfile.cc",
+        "native/backend.cc",
+        "native/backend_poll.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", { "sources": ["native/backend_epoll.cc"] }],
+        ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", { "sources": ["native/backend_kqueue.cc"] }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "GCC_OPTIMIZATION_LEVEL": "2",
+            "MACOSX_DEPLOYMENT_TARGET": "10.15"
+          }
+        }]
+      ]
+    }
+  ]
+}

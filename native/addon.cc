@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+// The Node-API surface: check and convert arguments, call the core, and turn
+// event batches into one JS call each. JS thread only, except notify_js(),
+// which the I/O thread calls. Runtime failures come back as values
+// ({ errno, stage } or -errno); only misuse (wrong argument types) throws.
+#include <errno.h>
+#include <signal.h>
+#include <uv.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+#include <napi.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "io_loop.h"
+#include "spawn.h"
+#include "user.h"
+
+namespace fv {
+namespace {
+
+struct Addon;
+void call_js(Napi::Env env, Napi::Function cb, Addon* addon, void* data);
+using Tsfn = Napi::TypedThreadSafeFunction<Addon, void, call_js>;
+
+struct Addon {
+  IoLoop loop;
+  Tsfn tsfn;
+  uv_signal_t* sigchld = nullptr;  // only when exits need SIGCHLD (poll backend, orphan reaping)
+  std::vector<Event> batch;
+  std::vector<uint8_t> batch_data;
+};
+
+void notify_js(void* ctx) {
+  // I/O thread. Non-blocking with an unlimited queue: never waits on JS.
+  static_cast<Addon*>(ctx)->tsfn.NonBlockingCall();
+}
+
+void call_js(Napi::Env env, Napi::Function cb, Addon* addon, void*) {
+  if (env == nullptr || cb == nullptr) return;
+  addon->loop.events().take(&addon->batch, &addon->batch_data);
+  if (addon->batch.empty()) return;
+  size_t n = addon->batch.size();
+  auto records = Napi::Float64Array::New(env, n * kEventFields);
+  double* r = records.Data();
+  for (size_t i = 0; i < n; i++) {
+    const Event& e = addon->batch[i];
+    double* o = r + i * kEventFields;
+    o[0] = static_cast<double>(e.kind);
+    o[1] = e.id;
+    o[2] = e.pid;
+    o[3] = e.stream;
+    o[4] = e.a;
+    o[5] = e.b;
+    o[6] = e.c;
+    o[7] = e.time_ms;
+  }
+  auto data = Napi::Buffer<uint8_t>::Copy(env, addon->batch_data.data(), addon->batch_data.size());
+  cb.Call({records, data});
+}
+
+void on_sigchld(uv_signal_t* h, int) { static_cast<Addon*>(h->data)->loop.request_reap_scan(); }
+
+// SIGCHLD is process-wide and libuv owns the handler: subscribe through a
+// uv_signal_t (libuv fans one signal out to every watcher), never sigaction.
+void ensure_sigchld(Napi::Env env, Addon* a) {
+  if (a->sigchld) return;
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return;
+  a->sigchld = new uv_signal_t;
+  uv_signal_init(loop, a->sigchld);
+  a->sigchld->data = a;
+  uv_signal_start(a->sigchld, on_sigchld, SIGCHLD);
+  uv_unref(reinterpret_cast<uv_handle_t*>(a->sigchld));
+}
+
+void stop_addon(Addon* a) {
+  if (a->sigchld) {
+    uv_signal_stop(a->sigchld);
+    uv_close(reinterpret_cast<uv_handle_t*>(a->sigchld),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    a->sigchld = nullptr;
+  }
+  // Join the I/O thread before releasing the function it calls.
+  a->loop.stop();
+  if (a->tsfn) {
+    a->tsfn.Release();
+    a->tsfn = Tsfn();
+  }
+}
+
+Addon* get(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<Addon>(); }
+
+Napi::Value usage(Napi::Env env, const char* text) {
+  Napi::TypeError::New(env, text).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Object errno_result(Napi::Env env, int neg_errno) {
+  auto o = Napi::Object::New(env);
+  o.Set("errno", -neg_errno);
+  return o;
+}
+
+// start({ backend, batchMs }, onEvents(records: Float64Array, data: Buffer))
+Napi::Value Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+    return usage(env, "Usage: start({ backend?: string, batchMs?: number }, onEvents: Function)");
+  Addon* a = get(info);
+  if (a->loop.running()) return usage(env, "the I/O loop is already running; call stop() first");
+  auto opts = info[0].As<Napi::Object>();
+  IoLoop::Options o;
+  if (opts.Has("backend") && opts.Get("backend").IsString()) o.backend = opts.Get("backend").As<Napi::String>();
+  if (opts.Has("batchMs") && opts.Get("batchMs").IsNumber()) o.batch_ms = opts.Get("batchMs").As<Napi::Number>().Int32Value();
+  a->tsfn = Tsfn::New(env, info[1].As<Napi::Function>(), "fastvisor-io", 0, 1, a);
+  a->tsfn.Unref(env);  // the daemon's own servers keep the process alive, not the pump
+  int rc = a->loop.start(o, notify_js, a);
+  if (rc < 0) {
+    a->tsfn.Release();
+    a->tsfn = Tsfn();
+    return Napi::Number::New(env, rc);
+  }
+  if (a->loop.needs_sigchld()) ensure_sigchld(env, a);
+  return Napi::String::New(env, a->loop.backend_name());
+}
+
+Napi::Value Stop(const Napi::CallbackInfo& info) {
+  stop_addon(get(info));
+  return info.Env().Undefined();
+}
+
+bool read_channel(Napi::Env env, Addon* a, Napi::Value v, StdioMode* mode, ChannelSpec* spec, bool is_stderr) {
+  if (!v.IsObject()) return false;
+  auto o = v.As<Napi::Object>();
+  std::string m = o.Has("mode") ? o.Get("mode").ToString().Utf8Value() : "pipe";
+  if (m == "pipe") *mode = StdioMode::kPipe;
+  else if (m == "null") *mode = StdioMode::kDevNull;
+  else if (m == "stdout" && is_stderr) *mode = StdioMode::kStdout;
+  else return false;
+  if (o.Has("sink") && o.Get("sink").IsNumber()) {
+    uint32_t id = o.Get("sink").As<Napi::Number>().Uint32Value();
+    spec->sink = a->loop.find_sink(id);
+    if (!spec->sink) return false;
+  }
+  spec->tap = o.Has("tap") && o.Get("tap").ToBoolean();
+  spec->strip_ansi = o.Has("stripAnsi") && o.Get("stripAnsi").ToBoolean();
+  (void)env;
+  return true;
+}
+
+bool read_strings(Napi::Value v, std::vector<std::string>* out) {
+  if (!v.IsArray()) return false;
+  auto arr = v.As<Napi::Array>();
+  out->reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsString()) return false;
+    std::string s = e.As<Napi::String>().Utf8Value();
+    // A NUL would silently cut the string short at exec.
+    if (s.find('\0') != std::string::npos) return false;
+    out->push_back(std::move(s));
+  }
+  return true;
+}
+
+constexpr const char* kSpawnUsage =
+    "Usage: spawn({ file: string, argv: string[], env: string[], cwd?: string, umask?: number, "
+    "uid?: number, gid?: number, groups?: number[], pgroup?: 0|1|2, "
+    "stdout: { mode: 'pipe'|'null', sink?: number, tap?: boolean, stripAnsi?: boolean }, "
+    "stderr: { mode: 'pipe'|'null'|'stdout', ... } })";
+
+// spawn(plan) -> { pid, child } | { errno, stage }
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = get(info);
+  if (info.Length() < 1 || !info[0].IsObject()) return usage(env, kSpawnUsage);
+  if (!a->loop.running()) return usage(env, "start() the I/O loop before spawn()");
+  auto o = info[0].As<Napi::Object>();
+  SpawnPlan plan;
+  if (!o.Get("file").IsString()) return usage(env, kSpawnUsage);
+  plan.file = o.Get("file").As<Napi::String>().Utf8Value();
+  if (plan.file.find('\0') != std::string::npos) return usage(env, "spawn: file contains a NUL byte");
+  if (!read_strings(o.Get("argv"), &plan.argv) || plan.argv.empty())
+    return usage(env, "spawn: argv must be a non-empty array of strings without NUL bytes");
+  if (!read_strings(o.Get("env"), &plan.envp)) return usage(env, "spawn: env must be an array of 'KEY=value' strings");
+  if (o.Has("cwd") && o.Get("cwd").IsString()) plan.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  if (o.Has("umask") && o.Get("umask").IsNumber()) plan.umask = o.Get("umask").As<Napi::Number>().Int32Value();
+  if (o.Has("uid") && o.Get("uid").IsNumber()) {
+    plan.set_user = true;
+    plan.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+    plan.gid = o.Has("gid") && o.Get("gid").IsNumber() ? o.Get("gid").As<Napi::Number>().Uint32Value() : 0;
+    if (o.Has("groups") && o.Get("groups").IsArray()) {
+      auto g = o.Get("groups").As<Napi::Array>();
+      for (uint32_t i = 0; i < g.Length(); i++) plan.groups.push_back(g.Get(i).As<Napi::Number>().Uint32Value());
+    } else {
+      plan.groups.push_back(plan.gid);
+    }
+  }
+  if (o.Has("pgroup") && o.Get("pgroup").IsNumber()) {
+    int pg = o.Get("pgroup").As<Napi::Number>().Int32Value();
+    if (pg < 0 || pg > 2) return usage(env, kSpawnUsage);
+    plan.pgroup = static_cast<ProcessGroup>(pg);
+  }
+  ChannelSpec out, err;
+  if (!read_channel(env, a, o.Get("stdout"), &plan.stdout_mode, &out, false) ||
+      !read_channel(env, a, o.Get("stderr"), &plan.stderr_mode, &err, true))
+    return usage(env, "spawn: stdout/stderr must be { mode, sink? } with an open sink id");
+  plan.want_pidfd = a->loop.wants_pidfd();
+
+  SpawnResult r;
+  int rc = spawn_child(plan, &r);
+  if (rc < 0) {
+    auto res = errno_result(env, rc);
+    res.Set("stage", static_cast<int32_t>(r.stage));
+    return res;
+  }
+  uint32_t handle = a->loop.add_child(r, std::move(out), std::move(err));
+  auto res = Napi::Object::New(env);
+  res.Set("pid", r.pid);
+  res.Set("child", handle);
+  return res;
+}
+
+// kill(pid, signal, group) -> 0 | -errno
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber())
+    return usage(env, "Usage: kill(pid: number, signal: number, group: boolean)");
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  // pid <= 1 would signal a whole group or every process: never what a
+  // supervisor means, so refuse rather than trust the caller.
+  if (pid <= 1) return Napi::Number::New(env, -EINVAL);
+  int rc = ::kill(info[2].ToBoolean() ? -pid : pid, sig);
+  return Napi::Number::New(env, rc == 0 ? 0 : -errno);
+}
+
+Napi::Value WriteStdin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer())
+    return usage(env, "Usage: writeStdin(child: number, data: Buffer)");
+  auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+  int rc = get(info)->loop.write_stdin(info[0].As<Napi::Number>().Uint32Value(), buf.Data(), buf.Length());
+  return Napi::Number::New(env, rc);
+}
+
+Napi::Value CloseStdin(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: closeStdin(child: number)");
+  return Napi::Number::New(info.Env(), get(info)->loop.close_stdin(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+Napi::Value SetTap(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber())
+    return usage(info.Env(), "Usage: setTap(child: number, stream: 1|2, on: boolean)");
+  int rc = get(info)->loop.set_tap(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
+                                   info[2].ToBoolean());
+  return Napi::Number::New(info.Env(), rc);
+}
+
+// childCounters(child) -> [stdoutBytes, stderrBytes, stdinPending] | null
+Napi::Value ChildCounters(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: childCounters(child: number)");
+  double c[3];
+  if (!get(info)->loop.child_counters(info[0].As<Napi::Number>().Uint32Value(), c)) return info.Env().Null();
+  auto arr = Napi::Array::New(info.Env(), 3);
+  for (uint32_t i = 0; i < 3; i++) arr.Set(i, c[i]);
+  return arr;
+}
+
+// openSink(path, maxbytes, backups) -> { sink } | { errno }
+Napi::Value OpenSink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
+    return usage(env, "Usage: openSink(path: string, maxbytes: number, backups: number)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path.find('\0') != std::string::npos) return errno_result(env, -EINVAL);
+  double maxbytes = info[1].As<Napi::Number>().DoubleValue();
+  int err = 0;
+  auto sink = get(info)->loop.open_sink(path, maxbytes > 0 ? static_cast<uint64_t>(maxbytes) : 0,
+                                        info[2].As<Napi::Number>().Int32Value(), &err);
+  if (!sink) return errno_result(env, err);
+  auto res = Napi::Object::New(env);
+  res.Set("sink", sink->id());
+  return res;
+}
+
+Napi::Value CloseSink(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: closeSink(sink: number)");
+  get(info)->loop.close_sink(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
+// sinkCounters(sink, out: Float64Array(5)) -> boolean. Caller-allocated, so
+// reading counters for hundreds of processes allocates nothing.
+// out = [written, dropped, size, rotations, faultErrno]
+Napi::Value SinkCountersJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::Float64Array>().ElementLength() < 5)
+    return usage(env, "Usage: sinkCounters(sink: number, out: Float64Array(5))");
+  auto sink = get(info)->loop.find_sink(info[0].As<Napi::Number>().Uint32Value());
+  if (!sink) return Napi::Boolean::New(env, false);
+  double* o = info[1].As<Napi::Float64Array>().Data();
+  o[0] = static_cast<double>(sink->counters.written.load());
+  o[1] = static_cast<double>(sink->counters.dropped.load());
+  o[2] = static_cast<double>(sink->counters.size.load());
+  o[3] = static_cast<double>(sink->counters.rotations.load());
+  o[4] = sink->counters.fault_errno.load();
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value ReopenSinks(const Napi::CallbackInfo& info) {
+  uint32_t id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+  return Napi::Number::New(info.Env(), get(info)->loop.reopen_sinks(id));
+}
+
+Napi::Value ClearSink(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: clearSink(sink: number)");
+  return Napi::Number::New(info.Env(), get(info)->loop.clear_sink(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+// lookupUser(nameOrUid) -> { name, uid, gid, groups, home, shell } | { errno }
+Napi::Value LookupUser(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return usage(env, "Usage: lookupUser(nameOrUid: string)");
+  UserInfo u;
+  int rc = lookup_user(info[0].As<Napi::String>().Utf8Value(), &u);
+  if (rc < 0) return errno_result(env, rc);
+  auto o = Napi::Object::New(env);
+  o.Set("name", u.name);
+  o.Set("uid", static_cast<double>(u.uid));
+  o.Set("gid", static_cast<double>(u.gid));
+  auto g = Napi::Array::New(env, u.groups.size());
+  for (uint32_t i = 0; i < u.groups.size(); i++) g.Set(i, static_cast<double>(u.groups[i]));
+  o.Set("groups", g);
+  o.Set("home", u.home);
+  o.Set("shell", u.shell);
+  return o;
+}
+
+// reapOrphans(on) -> 0 | -errno. Makes this process a child subreaper (Linux)
+// and reaps every child that ends up here, ours or orphaned. As PID 1 the
+// kernel already sends orphans here; this turns on the reaping.
+Napi::Value ReapOrphans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = get(info);
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  int rc = 0;
+#if defined(__linux__)
+  if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) != 0) rc = -errno;
+#endif
+  if (rc == 0) {
+    a->loop.set_reap_orphans(on);
+    if (on) {
+      ensure_sigchld(env, a);
+      a->loop.request_reap_scan();
+    }
+  }
+  return Napi::Number::New(env, rc);
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* addon = new Addon();
+  env.SetInstanceData<Addon>(addon);
+  // Node tears the environment down (worker exit, process exit) without
+  // running JS: stop and join the I/O thread there, or it would outlive the env.
+  napi_add_env_cleanup_hook(env, [](void* p) { stop_addon(static_cast<Addon*>(p)); }, addon);
+  exports.Set("start", Napi::Function::New(env, Start));
+  exports.Set("stop", Napi::Function::New(env, Stop));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("writeStdin", Napi::Function::New(env, WriteStdin));
+  exports.Set("closeStdin", Napi::Function::New(env, CloseStdin));
+  exports.Set("setTap", Napi::Function::New(env, SetTap));
+  exports.Set("childCounters", Napi::Function::New(env, ChildCounters));
+  exports.Set("openSink", Napi::Function::New(env, OpenSink));
+  exports.Set("closeSink", Napi::Function::New(env, CloseSink));
+  exports.Set("sinkCounters", Napi::Function::New(env, SinkCountersJs));
+  exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
+  exports.Set("clearSink", Napi::Function::New(env, ClearSink));
+  exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
+  exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
+  return exports;
+}
+
+}  // namespace fv
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return fv::Init(env, exports); }
+
+NODE_API_MODULE(fastvisor, InitAddon)

@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: MIT
+// The I/O thread (see io_loop.h). Methods above run() are JS-thread entry
+// points; run() and everything below it run on the I/O thread.
+#include "io_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
+
+#include <cstring>
+
+namespace fv {
+namespace {
+
+// Tokens name what became ready by child handle, never by fd: an fd number
+// can be closed and reused within one wave, a handle is never reused.
+enum TokenKind : uint64_t { kTokWake = 1, kTokChannel = 2, kTokPid = 3, kTokStdin = 4 };
+uint64_t token(TokenKind k, int stream, uint32_t handle) {
+  return (static_cast<uint64_t>(k) << 56) | (static_cast<uint64_t>(stream) << 32) | handle;
+}
+
+constexpr size_t kReadBuffer = 256 * 1024;
+// One flooding child must not starve the others: at most this much per fd
+// per wave, then the next ready fd gets its turn.
+constexpr size_t kFdBudget = 1 << 20;
+// A wave whose largest read stayed below this came from trickling writers:
+// their pipes are far from full, so the loop can wait a few milliseconds and
+// pick up many lines per read instead of one (see run()).
+constexpr size_t kTrickleBytes = 16 * 1024;
+constexpr int kMaxReady = 1024;
+
+double wall_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+int64_t mono_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void decode_status(int status, double* code, double* sig, double* core) {
+  *code = -1;
+  *sig = 0;
+  *core = 0;
+  if (WIFEXITED(status)) {
+    *code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    *sig = WTERMSIG(status);
+#ifdef WCOREDUMP
+    *core = WCOREDUMP(status) ? 1 : 0;
+#endif
+  }
+}
+
+}  // namespace
+
+IoLoop::IoLoop() = default;
+
+IoLoop::~IoLoop() { stop(); }
+
+// ---- JS thread -------------------------------------------------------------
+
+int IoLoop::start(const Options& opts, EventQueue::Notify notify, void* ctx) {
+  if (running()) return -EALREADY;
+  backend_ = make_backend(opts.backend);
+  if (!backend_) return -ENOENT;
+  int rc = backend_->init();
+  if (rc < 0) {
+    backend_.reset();
+    return rc;
+  }
+  needs_sigchld_ = !backend_->wants_pidfd() && std::string(backend_->name()) == "poll";
+  batch_ms_ = opts.batch_ms < 0 ? 0 : opts.batch_ms;
+#if defined(__linux__)
+  wake_r_ = wake_w_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_r_ < 0) return -errno;
+#else
+  int p[2];
+  if (pipe(p) != 0) return -errno;
+  for (int fd : p) {
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  wake_r_ = p[0];
+  wake_w_ = p[1];
+#endif
+  rc = backend_->add(wake_r_, token(kTokWake, 0, 0), kRead);
+  if (rc < 0) return rc;
+  buf_.resize(kReadBuffer);
+  scratch_.resize(kReadBuffer + 1);
+  ready_.resize(kMaxReady);
+  events_.set_notify(notify, ctx);
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+  return 0;
+}
+
+void IoLoop::stop() {
+  if (!running()) return;
+  post(Command{Cmd::kStop, 0, nullptr, nullptr});
+  thread_.join();
+  // The thread is gone: its state can be torn down from here. Children keep
+  // running; deciding their fate is the supervisor's job, not the pump's.
+  for (auto& [handle, c] : children_) {
+    for (int s = 1; s <= 2; s++)
+      if (c->ch[s].fd >= 0) close(c->ch[s].fd);
+    if (c->stdin_fd >= 0) close(c->stdin_fd);
+    if (c->pidfd >= 0) close(c->pidfd);
+  }
+  children_.clear();
+  by_pid_.clear();
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    shared_.clear();
+    sinks_.clear();
+  }
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    commands_.clear();
+  }
+  if (wake_r_ >= 0) close(wake_r_);
+  if (wake_w_ >= 0 && wake_w_ != wake_r_) close(wake_w_);
+  wake_r_ = wake_w_ = -1;
+  backend_.reset();
+}
+
+uint32_t IoLoop::add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err) {
+  auto c = std::make_unique<Child>();
+  c->pid = r.pid;
+  c->pidfd = r.pidfd;
+  c->stdin_fd = r.stdin_fd;
+  c->ch[1].fd = r.stdout_fd;
+  c->ch[1].stream = 1;
+  c->ch[2].fd = r.stderr_fd;
+  c->ch[2].stream = 2;
+  c->shared = std::make_shared<ChildShared>();
+  c->shared->tap[1] = out.tap;
+  c->shared->tap[2] = err.tap;
+  c->ch[1].spec = std::move(out);
+  c->ch[2].spec = std::move(err);
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    c->handle = next_child_++;
+    shared_[c->handle] = c->shared;
+  }
+  uint32_t handle = c->handle;
+  post(Command{Cmd::kAddChild, handle, std::move(c), nullptr});
+  return handle;
+}
+
+int IoLoop::write_stdin(uint32_t child, const uint8_t* p, size_t n) {
+  std::shared_ptr<ChildShared> s;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    auto it = shared_.find(child);
+    if (it == shared_.end()) return -ESRCH;
+    s = it->second;
+  }
+  bool queue_wake;
+  {
+    std::lock_guard<std::mutex> lock(s->stdin_mu);
+    if (s->stdin_closed) return -EPIPE;
+    if (s->stdin_buf.size() + n > kStdinLimit) return -EAGAIN;
+    s->stdin_buf.append(reinterpret_cast<const char*>(p), n);
+    queue_wake = !s->stdin_wake_queued;
+    s->stdin_wake_queued = true;
+  }
+  if (queue_wake) post(Command{Cmd::kStdinWake, child, nullptr, nullptr});
+  return 0;
+}
+
+int IoLoop::close_stdin(uint32_t child) {
+  std::shared_ptr<ChildShared> s;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    auto it = shared_.find(child);
+    if (it == shared_.end()) return -ESRCH;
+    s = it->second;
+  }
+  {
+    std::lock_guard<std::mutex> lock(s->stdin_mu);
+    s->stdin_closed = true;
+    s->stdin_close_requested = true;
+  }
+  post(Command{Cmd::kCloseStdin, child, nullptr, nullptr});
+  return 0;
+}
+
+int IoLoop::set_tap(uint32_t child, int stream, bool on) {
+  if (stream != 1 && stream != 2) return -EINVAL;
+  std::lock_guard<std::mutex> lock(reg_mu_);
+  auto it = shared_.find(child);
+  if (it == shared_.end()) return -ESRCH;
+  it->second->tap[stream].store(on, std::memory_order_relaxed);
+  return 0;
+}
+
+bool IoLoop::child_counters(uint32_t child, double out[3]) {
+  std::lock_guard<std::mutex> lock(reg_mu_);
+  auto it = shared_.find(child);
+  if (it == shared_.end()) return false;
+  out[0] = static_cast<double>(it->second->read_bytes[1].load(std::memory_order_relaxed));
+  out[1] = static_cast<double>(it->second->read_bytes[2].load(std::memory_order_relaxed));
+  {
+    std::lock_guard<std::mutex> slock(it->second->stdin_mu);
+    out[2] = static_cast<double>(it->second->stdin_buf.size());
+  }
+  return true;
+}
+
+std::shared_ptr<LogSink> IoLoop::open_sink(const std::string& path, uint64_t maxbytes, int backups, int* err) {
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    id = next_sink_++;
+  }
+  auto sink = std::make_shared<LogSink>(id, path, maxbytes, backups);
+  *err = sink->open_initial();
+  if (*err < 0) return nullptr;
+  std::lock_guard<std::mutex> lock(reg_mu_);
+  sinks_[id] = sink;
+  return sink;
+}
+
+void IoLoop::close_sink(uint32_t id) {
+  std::shared_ptr<LogSink> keep;  // destroyed after the lock is released
+  std::lock_guard<std::mutex> lock(reg_mu_);
+  auto it = sinks_.find(id);
+  if (it == sinks_.end()) return;
+  keep = std::move(it->second);
+  sinks_.erase(it);
+}
+
+std::shared_ptr<LogSink> IoLoop::find_sink(uint32_t id) {
+  std::lock_guard<std::mutex> lock(reg_mu_);
+  auto it = sinks_.find(id);
+  return it == sinks_.end() ? nullptr : it->second;
+}
+
+int IoLoop::reopen_sinks(uint32_t id) { return post_sync(Cmd::kReopen, id); }
+int IoLoop::clear_sink(uint32_t id) { return post_sync(Cmd::kClear, id); }
+void IoLoop::request_reap_scan() { post(Command{Cmd::kReapScan, 0, nullptr, nullptr}); }
+void IoLoop::set_reap_orphans(bool on) { reap_orphans_.store(on); }
+
+void IoLoop::post(Command c) {
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    commands_.push_back(std::move(c));
+    commands_pending_.store(true, std::memory_order_release);
+  }
+  wake();
+}
+
+int IoLoop::post_sync(Cmd cmd, uint32_t id) {
+  if (!running()) return -ESRCH;
+  auto sync = std::make_shared<SyncResult>();
+  post(Command{cmd, id, nullptr, sync});
+  // The I/O thread never waits on JS, so this cannot deadlock; it only waits
+  // for the current wave (bounded by kFdBudget per fd) to finish.
+  std::unique_lock<std::mutex> lock(sync->mu);
+  sync->cv.wait(lock, [&] { return sync->done; });
+  return sync->value;
+}
+
+void IoLoop::wake() {
+  uint64_t one = 1;
+  // EAGAIN means a wake-up is already pending, which is all we need.
+  ssize_t r = ::write(wake_w_, &one, wake_w_ == wake_r_ ? sizeof one : 1);
+  (void)r;
+}
+
+// ---- I/O thread ------------------------------------------------------------
+
+void IoLoop::run() {
+  now_ms_ = mono_ms();
+  while (!stopping_) {
+    int n = backend_->wait(ready_.data(), kMaxReady, -1);
+    now_ms_ = mono_ms();
+    if (n < 0) continue;  // EINTR is folded into 0; nothing else is expected
+    size_t wave_bytes = 0, max_read = 0;
+    for (int i = 0; i < n; i++) {
+      const Ready& r = ready_[static_cast<size_t>(i)];
+      if ((r.token >> 56) == kTokChannel) {
+        uint32_t handle = static_cast<uint32_t>(r.token);
+        int stream = static_cast<int>((r.token >> 32) & 0xff);
+        auto it = children_.find(handle);
+        if (it == children_.end()) continue;
+        size_t got = drain(*it->second, stream, kFdBudget, false);
+        wave_bytes += got;
+        if (got > max_read) max_read = got;
+      } else {
+        handle_ready(r);
+      }
+    }
+    if (commands_pending_.load(std::memory_order_acquire)) run_commands();
+    // Coalescing: 200 children each writing 500 short lines a second would
+    // otherwise wake this thread for nearly every line (that is what the
+    // plain C loop does, and why it burns a quarter of a core). When the
+    // last wave only found trickles, wait a few milliseconds so the next
+    // read picks up many lines at once. Commands still wake us at once, and
+    // a wave with a big read (a pipe filling up) never waits.
+    if (batch_ms_ > 0 && wave_bytes > 0 && max_read < kTrickleBytes && !stopping_)
+      wait_batch_window(batch_ms_);
+  }
+}
+
+void IoLoop::wait_batch_window(int ms) {
+  struct pollfd p{wake_r_, POLLIN, 0};
+  int r;
+  do {
+    r = poll(&p, 1, ms);
+  } while (r < 0 && errno == EINTR);
+}
+
+void IoLoop::handle_ready(const Ready& r) {
+  uint64_t kind = r.token >> 56;
+  uint32_t handle = static_cast<uint32_t>(r.token);
+  if (kind == kTokWake) {
+    uint64_t v;
+    while (::read(wake_r_, &v, sizeof v) > 0) {
+    }
+    return;
+  }
+  auto it = children_.find(handle);
+  if (it == children_.end()) return;
+  if (kind == kTokPid) check_exit(*it->second);
+  else if (kind == kTokStdin) flush_stdin(*it->second);
+}
+
+void IoLoop::run_commands() {
+  std::deque<Command> batch;
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    batch.swap(commands_);
+    commands_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& cmd : batch) {
+    int result = 0;
+    switch (cmd.cmd) {
+      case Cmd::kAddChild: {
+        uint32_t h = cmd.id;
+        Child& c = *cmd.child;
+        by_pid_[c.pid] = h;
+        for (int s = 1; s <= 2; s++) {
+          if (c.ch[s].fd >= 0 && backend_->add(c.ch[s].fd, token(kTokChannel, s, h), kRead) < 0) {
+            close(c.ch[s].fd);
+            c.ch[s].fd = -1;
+          }
+        }
+        c.watching = backend_->watch_pid(c.pid, c.pidfd, token(kTokPid, 0, h)) == 0;
+        if (!c.watching && c.pidfd >= 0) {
+          close(c.pidfd);
+          c.pidfd = -1;
+        }
+        children_[h] = std::move(cmd.child);
+        // An exit before the watch was in place (SIGCHLD mode, or kqueue's
+        // ESRCH for a zombie) would otherwise never be seen.
+        check_exit(*children_[h]);
+        break;
+      }
+      case Cmd::kStdinWake:
+      case Cmd::kCloseStdin: {
+        auto it = children_.find(cmd.id);
+        if (it != children_.end()) flush_stdin(*it->second);
+        break;
+      }
+      case Cmd::kReopen:
+      case Cmd::kClear: {
+        std::vector<std::shared_ptr<LogSink>> targets;
+        {
+          std::lock_guard<std::mutex> lock(reg_mu_);
+          if (cmd.id == 0) {
+            for (auto& [id, s] : sinks_) targets.push_back(s);
+          } else {
+            auto it = sinks_.find(cmd.id);
+            if (it != sinks_.end()) targets.push_back(it->second);
+            else result = -ENOENT;
+          }
+        }
+        for (auto& s : targets) {
+          int rc = cmd.cmd == Cmd::kClear ? s->clear(this) : s->reopen(this);
+          if (rc < 0 && result == 0) result = rc;
+        }
+        break;
+      }
+      case Cmd::kReapScan:
+        reap_scan();
+        break;
+      case Cmd::kStop:
+        stopping_ = true;
+        break;
+    }
+    if (cmd.sync) {
+      std::lock_guard<std::mutex> lock(cmd.sync->mu);
+      cmd.sync->value = result;
+      cmd.sync->done = true;
+      cmd.sync->cv.notify_one();
+    }
+  }
+}
+
+size_t IoLoop::drain(Child& c, int stream, size_t budget, bool until_eagain) {
+  Channel& ch = c.ch[stream];
+  size_t total = 0;
+  while (ch.fd >= 0) {
+    ssize_t r = ::read(ch.fd, buf_.data(), buf_.size());
+    if (r > 0) {
+      deliver(c, ch, buf_.data(), static_cast<size_t>(r));
+      total += static_cast<size_t>(r);
+      // A short read means the pipe is empty now; asking again would only
+      // cost an EAGAIN. Level-triggered readiness brings us back if more
+      // arrived meanwhile.
+      if (!until_eagain && (static_cast<size_t>(r) < buf_.size() || total >= budget)) break;
+      continue;
+    }
+    if (r == 0) {
+      close_channel(c, stream);
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) close_channel(c, stream);
+    break;
+  }
+  return total;
+}
+
+void IoLoop::deliver(Child& c, Channel& ch, const uint8_t* p, size_t n) {
+  c.shared->read_bytes[ch.stream].fetch_add(n, std::memory_order_relaxed);
+  if (ch.spec.strip_ansi) {
+    n = ch.ansi.strip(p, n, scratch_.data());
+    p = scratch_.data();
+    if (n == 0) return;
+  }
+  if (ch.spec.sink) ch.spec.sink->write(p, n, now_ms_, this);
+  if (c.shared->tap[ch.stream].load(std::memory_order_relaxed)) {
+    if (!events_.push_tap(c.handle, ch.stream, p, n, wall_ms())) {
+      events_.push(Event{EventKind::kTapDropped, c.handle, c.pid, ch.stream, 0, 0,
+                         static_cast<double>(n), wall_ms()});
+    }
+  }
+}
+
+void IoLoop::close_channel(Child& c, int stream) {
+  Channel& ch = c.ch[stream];
+  if (ch.fd < 0) return;
+  backend_->remove(ch.fd);
+  close(ch.fd);
+  ch.fd = -1;
+  events_.push(Event{EventKind::kEof, c.handle, c.pid, stream, 0, 0, 0, wall_ms()});
+  maybe_forget(c.handle);
+}
+
+// Reap only pids we started: libuv reaps its own children with the same
+// waitpid(pid) and treats ECHILD as theft, so never waitpid(-1) here.
+void IoLoop::check_exit(Child& c) {
+  if (c.exited) return;
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(c.pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == c.pid) child_exited(c, status);
+  else if (r < 0 && errno == ECHILD) child_exited(c, -1);  // reaped elsewhere: status unknown
+}
+
+void IoLoop::child_exited(Child& c, int status) {
+  if (c.exited) return;
+  uint32_t handle = c.handle;
+  // Everything the child wrote before it died is in its pipes now: move it
+  // to the log before JS hears of the exit, so a reader that reacts to the
+  // exit (tail, an event listener, a test) finds every byte on disk.
+  // (exited is still false here, so an EOF cannot make maybe_forget free c.)
+  drain(c, 1, SIZE_MAX, true);
+  drain(c, 2, SIZE_MAX, true);
+  c.exited = true;
+  if (c.watching) backend_->unwatch_pid(c.pid, c.pidfd);
+  c.watching = false;
+  if (c.pidfd >= 0) close(c.pidfd);
+  c.pidfd = -1;
+  by_pid_.erase(c.pid);
+  close_child_stdin(c, 0);
+  double code = -1, sig = 0, core = 0;
+  if (status != -1) decode_status(status, &code, &sig, &core);
+  events_.push(Event{EventKind::kExit, handle, c.pid, 0, code, sig, core, wall_ms()});
+  maybe_forget(handle);
+}
+
+void IoLoop::reap_scan() {
+  if (reap_orphans_.load()) {
+    // PID 1 or subreaper: orphaned grandchildren are ours to reap, and the
+    // sweep reaps our own children too, so route those to child_exited.
+    for (;;) {
+      int status = 0;
+      pid_t r = waitpid(-1, &status, WNOHANG);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      auto it = by_pid_.find(r);
+      if (it != by_pid_.end()) {
+        auto ct = children_.find(it->second);
+        if (ct != children_.end()) {
+          child_exited(*ct->second, status);
+          continue;
+        }
+      }
+      double code, sig, core;
+      decode_status(status, &code, &sig, &core);
+      events_.push(Event{EventKind::kOrphan, 0, r, 0, code, sig, core, wall_ms()});
+    }
+  }
+  // Children whose exits the backend cannot watch (the poll backend). Copy the
+  // handles first: child_exited may erase entries.
+  std::vector<uint32_t> unwatched;
+  for (auto& [h, c] : children_)
+    if (!c->exited && !c->watching) unwatched.push_back(h);
+  for (uint32_t h : unwatched) {
+    auto it = children_.find(h);
+    if (it != children_.end()) check_exit(*it->second);
+  }
+}
+
+void IoLoop::flush_stdin(Child& c) {
+  int err = 0;
+  bool close_now = false, want_poll = false;
+  {
+    std::lock_guard<std::mutex> lock(c.shared->stdin_mu);
+    c.shared->stdin_wake_queued = false;
+    std::string& buf = c.shared->stdin_buf;
+    size_t off = 0;
+    while (c.stdin_fd >= 0 && off < buf.size()) {
+      ssize_t w = ::write(c.stdin_fd, buf.data() + off, buf.size() - off);
+      if (w > 0) {
+        off += static_cast<size_t>(w);
+      } else if (w < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+        break;
+      }
+    }
+    buf.erase(0, off);
+    if (err) {
+      buf.clear();
+      c.shared->stdin_closed = true;
+    }
+    close_now = err != 0 || (buf.empty() && c.shared->stdin_close_requested);
+    want_poll = !buf.empty() && !close_now;
+  }
+  if (close_now) return close_child_stdin(c, err);
+  if (c.stdin_fd < 0) return;
+  if (want_poll && !c.stdin_polling) {
+    c.stdin_polling = backend_->add(c.stdin_fd, token(kTokStdin, 0, c.handle), kWrite) == 0;
+  } else if (!want_poll && c.stdin_polling) {
+    backend_->remove(c.stdin_fd);
+    c.stdin_polling = false;
+  }
+}
+
+void IoLoop::close_child_stdin(Child& c, int err) {
+  if (c.stdin_fd < 0) return;
+  if (c.stdin_polling) backend_->remove(c.stdin_fd);
+  c.stdin_polling = false;
+  close(c.stdin_fd);
+  c.stdin_fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(c.shared->stdin_mu);
+    c.shared->stdin_closed = true;
+    c.shared->stdin_buf.clear();
+  }
+  if (err) events_.push(Event{EventKind::kStdinClosed, c.handle, c.pid, 0, static_cast<double>(err), 0, 0, wall_ms()});
+}
+
+// A child is forgotten once it has exited and both pipes are closed; until
+// then a grandchild may still be writing into its log.
+void IoLoop::maybe_forget(uint32_t handle) {
+  auto it = children_.find(handle);
+  if (it == children_.end()) return;
+  Child& c = *it->second;
+  if (!c.exited || c.ch[1].fd >= 0 || c.ch[2].fd >= 0) return;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    shared_.erase(handle);
+  }
+  children_.erase(it);
+}
+
+void IoLoop::sink_fault(uint32_t sink_id, int err, SinkOp op) {
+  events_.push(Event{EventKind::kSinkFault, sink_id, 0, 0, static_cast<double>(err),
+                     static_cast<double>(op), 0, wall_ms()});
+}
+
+void IoLoop::sink_recovered(uint32_t sink_id, uint64_t dropped) {
+  events_.push(Event{EventKind::kSinkRecovered, sink_id, 0, 0, 0, 0, static_cast<double>(dropped), wall_ms()});
+}
+
+}  // namespace fv

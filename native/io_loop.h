@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// The I/O thread: owns every child pipe, every log file and the backend;
+// reaps children; reports to JS through the EventQueue. The public methods
+// are called on the JS thread and reach the I/O thread through a command
+// queue (mutex + wake fd) or through atomics.
+#pragma once
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ansi.h"
+#include "backend.h"
+#include "events.h"
+#include "logfile.h"
+#include "spawn.h"
+
+namespace fv {
+
+struct ChannelSpec {
+  std::shared_ptr<LogSink> sink;  // null: the bytes are read and discarded
+  bool tap = false;               // also hand the bytes to JS
+  bool strip_ansi = false;
+};
+
+// The part of a child that the JS thread may touch: counters and stdin.
+struct ChildShared {
+  std::atomic<uint64_t> read_bytes[3] = {{0}, {0}, {0}};  // [1] stdout, [2] stderr
+  std::atomic<bool> tap[3] = {{false}, {false}, {false}};
+  std::mutex stdin_mu;
+  std::string stdin_buf;          // bytes JS wrote that the child has not taken yet
+  bool stdin_closed = false;      // no more writes accepted
+  bool stdin_close_requested = false;
+  bool stdin_wake_queued = false;
+};
+
+class IoLoop final : public SinkObserver {
+ public:
+  IoLoop();
+  ~IoLoop() override;
+
+  struct Options {
+    std::string backend = "default";
+    int batch_ms = 5;  // coalescing window for trickling output; 0 = off
+  };
+  // JS thread. 0 or -errno (-ENOENT: no such backend in this build).
+  int start(const Options& opts, EventQueue::Notify notify, void* ctx);
+  void stop();
+  bool running() const { return thread_.joinable(); }
+  const char* backend_name() const { return backend_ ? backend_->name() : "none"; }
+  // True when exits are only noticed through SIGCHLD (the addon then
+  // subscribes to it through libuv and calls request_reap_scan()).
+  bool needs_sigchld() const { return needs_sigchld_; }
+  bool wants_pidfd() const { return backend_ && backend_->wants_pidfd(); }
+
+  // JS thread: hand a freshly spawned child to the I/O thread.
+  uint32_t add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err);
+  // 0, -EAGAIN (the bounded buffer is full; nothing was taken), -EPIPE (closed),
+  // -ESRCH (no such child).
+  int write_stdin(uint32_t child, const uint8_t* p, size_t n);
+  int close_stdin(uint32_t child);
+  int set_tap(uint32_t child, int stream, bool on);
+  bool child_counters(uint32_t child, double out[3]);
+
+  std::shared_ptr<LogSink> open_sink(const std::string& path, uint64_t maxbytes, int backups, int* err);
+  void close_sink(uint32_t id);
+  std::shared_ptr<LogSink> find_sink(uint32_t id);
+  // Synchronous: run on the I/O thread, wait for the result.
+  int reopen_sinks(uint32_t id);  // id 0: every sink
+  int clear_sink(uint32_t id);
+
+  void request_reap_scan();
+  void set_reap_orphans(bool on);
+
+  EventQueue& events() { return events_; }
+  static constexpr size_t kStdinLimit = 1u << 20;
+
+  // SinkObserver (I/O thread).
+  void sink_fault(uint32_t sink_id, int err, SinkOp op) override;
+  void sink_recovered(uint32_t sink_id, uint64_t dropped) override;
+
+ private:
+  struct Channel {
+    int fd = -1;
+    int stream = 0;
+    ChannelSpec spec;
+    AnsiStripper ansi;
+  };
+  struct Child {
+    uint32_t handle = 0;
+    pid_t pid = -1;
+    int pidfd = -1;
+    bool watching = false;   // the backend reports this pid's exit
+    bool exited = false;
+    int stdin_fd = -1;
+    bool stdin_polling = false;
+    Channel ch[3];           // [1] stdout, [2] stderr
+    std::shared_ptr<ChildShared> shared;
+  };
+  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kReapScan, kStop };
+  struct SyncResult {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int value = 0;
+  };
+  struct Command {
+    Cmd cmd;
+    uint32_t id = 0;
+    std::unique_ptr<Child> child;
+    std::shared_ptr<SyncResult> sync;
+  };
+
+  void post(Command c);
+  int post_sync(Cmd cmd, uint32_t id);
+  void run();
+  void run_commands();
+  void handle_ready(const Ready& r);
+  size_t drain(Child& c, int stream, size_t budget, bool until_eagain);
+  void deliver(Child& c, Channel& ch, const uint8_t* p, size_t n);
+  void close_channel(Child& c, int stream);
+  void check_exit(Child& c);
+  void child_exited(Child& c, int status);
+  void reap_scan();
+  void flush_stdin(Child& c);
+  void close_child_stdin(Child& c, int err);
+  void maybe_forget(uint32_t handle);
+  void wait_batch_window(int ms);
+  void wake();
+  int64_t now_ms() const { return now_ms_; }
+
+  std::unique_ptr<Backend> backend_;
+  bool needs_sigchld_ = false;
+  int batch_ms_ = 5;
+  std::thread thread_;
+  int wake_r_ = -1, wake_w_ = -1;  // eventfd (both the same) or a pipe
+  std::mutex cmd_mu_;
+  std::deque<Command> commands_;
+  std::atomic<bool> commands_pending_{false};
+  EventQueue events_;
+
+  // JS-visible registries.
+  std::mutex reg_mu_;
+  std::unordered_map<uint32_t, std::shared_ptr<ChildShared>> shared_;
+  std::unordered_map<uint32_t, std::shared_ptr<LogSink>> sinks_;
+  uint32_t next_child_ = 1, next_sink_ = 1;
+  std::atomic<bool> reap_orphans_{false};
+
+  // I/O thread only.
+  std::unordered_map<uint32_t, std::unique_ptr<Child>> children_;
+  std::unordered_map<pid_t, uint32_t> by_pid_;
+  std::vector<uint8_t> buf_, scratch_;
+  std::vector<Ready> ready_;
+  int64_t now_ms_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace fv

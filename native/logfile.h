@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// A log file with supervisord's size rotation (name.1 ... name.N), reopen and
+// clear. Opened on the JS thread (so a bad path fails at once), then written,
+// rotated and reopened only by the I/O thread. Counters are atomics any thread
+// may read.
+#pragma once
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace fv {
+
+enum class SinkOp : int32_t { kWrite = 1, kOpen = 2, kRotate = 3 };
+
+struct SinkCounters {
+  std::atomic<uint64_t> written{0};    // bytes that reached a file, all files together
+  std::atomic<uint64_t> dropped{0};    // bytes lost to write errors, ever
+  std::atomic<uint64_t> size{0};       // bytes in the current file
+  std::atomic<uint64_t> rotations{0};
+  std::atomic<int32_t> fault_errno{0}; // the open episode's errno, 0 when healthy
+};
+
+// What a sink tells its owner; the I/O loop turns these into events for JS.
+class SinkObserver {
+ public:
+  virtual ~SinkObserver() = default;
+  virtual void sink_fault(uint32_t sink_id, int err, SinkOp op) = 0;
+  virtual void sink_recovered(uint32_t sink_id, uint64_t dropped) = 0;
+};
+
+class LogSink {
+ public:
+  // maxbytes 0: never rotate. backups 0 with maxbytes: truncate at maxbytes,
+  // as supervisord does (its doRollover reopens with 'wb').
+  LogSink(uint32_t id, std::string path, uint64_t maxbytes, int backups);
+  ~LogSink();
+  LogSink(const LogSink&) = delete;
+  LogSink& operator=(const LogSink&) = delete;
+
+  // JS thread, before the sink is shared with the I/O thread.
+  int open_initial();
+
+  // I/O thread. now_ms is the loop's monotonic time, for retry deadlines.
+  void write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs);
+  int reopen(SinkObserver* obs);
+  int clear(SinkObserver* obs);
+
+  uint32_t id() const { return id_; }
+  const std::string& path() const { return path_; }
+  SinkCounters counters;
+
+ private:
+  int open_append(int extra_flags);
+  int rotate(int64_t now_ms, SinkObserver* obs);
+  void drop(size_t n, int err, SinkOp op, SinkObserver* obs);
+  void healthy(SinkObserver* obs);
+
+  const uint32_t id_;
+  const std::string path_;
+  const uint64_t maxbytes_;
+  const int backups_;
+  int fd_ = -1;
+  bool regular_ = true;        // rotation applies to regular files only (not /dev/stdout)
+  uint64_t size_ = 0;
+  bool faulted_ = false;
+  uint64_t episode_dropped_ = 0;
+  int64_t retry_at_ms_ = 0;    // no open or rotation attempt before this
+  bool rotate_pending_ = false;
+};
+
+}  // namespace fv

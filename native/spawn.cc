@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+// fork/exec. Parent side on the JS thread; child_exec() in the forked child.
+// The shape follows libuv's uv_spawn: everything that allocates happens before
+// fork, and exec failure comes back through a close-on-exec pipe.
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace fv {
+namespace {
+
+struct ExecFailure {
+  int32_t stage;
+  int32_t err;
+};
+
+// O_CLOEXEC everywhere: another thread may fork (Node's child_process, or this
+// function again) while these fds exist, and none of them may leak into that
+// child. fds 0-2 are also avoided: if the daemon runs with them closed, a pipe
+// could land on 1 and dup2(fd, 1) in the child would then be a no-op that
+// keeps FD_CLOEXEC, so the child would start without a stdout.
+int make_pipe(int fds[2]) {
+  int raw[2];
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+  if (pipe2(raw, O_CLOEXEC) != 0) return -errno;
+#else
+  if (pipe(raw) != 0) return -errno;
+  fcntl(raw[0], F_SETFD, FD_CLOEXEC);
+  fcntl(raw[1], F_SETFD, FD_CLOEXEC);
+#endif
+  for (int i = 0; i < 2; i++) {
+    if (raw[i] < 3) {
+      int moved = fcntl(raw[i], F_DUPFD_CLOEXEC, 3);
+      int saved = errno;
+      close(raw[i]);
+      raw[i] = moved;
+      if (moved < 0) {
+        close(raw[1 - i]);
+        return -saved;
+      }
+    }
+  }
+  fds[0] = raw[0];
+  fds[1] = raw[1];
+  return 0;
+}
+
+int open_devnull() {
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (fd < 3) {
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int saved = errno;
+    close(fd);
+    if (moved < 0) return -saved;
+    fd = moved;
+  }
+  return fd;
+}
+
+void close_fd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+void set_nonblocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+// --- child side: async-signal-safe calls only from here to execve ---------
+
+[[noreturn]] void child_fail(int errfd, SpawnStage stage, int err) {
+  ExecFailure f{static_cast<int32_t>(stage), err};
+  // A short write cannot happen on a pipe for 8 bytes (< PIPE_BUF).
+  ssize_t r;
+  do {
+    r = write(errfd, &f, sizeof f);
+  } while (r < 0 && errno == EINTR);
+  _exit(127);
+}
+
+void close_other_fds(int keep, int max_fd) {
+#if defined(__linux__) && defined(SYS_close_range)
+  // close_range is one syscall instead of thousands of close() calls.
+  bool ok = true;
+  if (keep > 3 && syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u) != 0) ok = false;
+  if (ok && syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0) return;
+#endif
+  for (int fd = 3; fd < max_fd; fd++)
+    if (fd != keep) close(fd);
+}
+
+[[noreturn]] void child_exec(const SpawnPlan& plan, char* const* argv, char* const* envp,
+                             int stdin_r, int stdout_w, int stderr_w, int errfd, int max_fd) {
+  // Dispositions first, while every signal is still blocked (the parent
+  // blocked them before fork): a signal delivered now would otherwise run
+  // Node's handler in this copy of the daemon and write into libuv's signal
+  // pipe, which the parent shares. Ignored signals also survive exec, and
+  // Node ignores SIGPIPE, so without this every child would ignore SIGPIPE.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, nullptr);  // EINVAL for the libc-reserved ones: fine
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  if (plan.pgroup == ProcessGroup::kNewSession) {
+    if (setsid() < 0) child_fail(errfd, SpawnStage::kSetpgid, errno);
+  } else if (plan.pgroup == ProcessGroup::kNewGroup) {
+    if (setpgid(0, 0) < 0) child_fail(errfd, SpawnStage::kSetpgid, errno);
+  }
+
+  // All sources are >= 3 (make_pipe), so no dup2 can overwrite another source.
+  if (dup2(stdin_r, 0) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
+  if (dup2(stdout_w, 1) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
+  if (dup2(stderr_w, 2) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
+  close_other_fds(errfd, max_fd);
+
+  if (plan.set_user) {
+    // Groups before gid before uid: once the uid is dropped the others can't
+    // be changed any more.
+    if (setgroups(plan.groups.size(), plan.groups.data()) < 0)
+      child_fail(errfd, SpawnStage::kSetgroups, errno);
+    if (setgid(plan.gid) < 0) child_fail(errfd, SpawnStage::kSetgid, errno);
+    if (setuid(plan.uid) < 0) child_fail(errfd, SpawnStage::kSetuid, errno);
+  }
+  if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
+  if (!plan.cwd.empty() && chdir(plan.cwd.c_str()) < 0)
+    child_fail(errfd, SpawnStage::kChdir, errno);
+
+  execve(plan.file.c_str(), argv, envp);
+  child_fail(errfd, SpawnStage::kExec, errno);
+}
+
+}  // namespace
+
+int spawn_child(const SpawnPlan& plan, SpawnResult* out) {
+  *out = SpawnResult{};
+  if (plan.file.empty() || plan.argv.empty()) {
+    out->stage = SpawnStage::kExec;
+    return -EINVAL;
+  }
+
+  // Everything the child touches is built here, before fork.
+  std::vector<char*> argv;
+  argv.reserve(plan.argv.size() + 1);
+  for (const auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  envp.reserve(plan.envp.size() + 1);
+  for (const auto& e : plan.envp) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  struct rlimit rl;
+  int max_fd = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    max_fd = rl.rlim_cur > 65536 ? 65536 : static_cast<int>(rl.rlim_cur);
+
+  int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, ep[2] = {-1, -1};
+  int devnull = -1;
+  int rc = 0;
+  auto cleanup = [&]() {
+    for (int* fd : {&in[0], &in[1], &outp[0], &outp[1], &errp[0], &errp[1], &ep[0], &ep[1], &devnull})
+      close_fd(fd);
+  };
+
+  if ((rc = make_pipe(in)) < 0 || (rc = make_pipe(ep)) < 0) {
+    cleanup();
+    out->stage = SpawnStage::kPipe;
+    return rc;
+  }
+  if (plan.stdout_mode == StdioMode::kPipe && (rc = make_pipe(outp)) < 0) {
+    cleanup();
+    out->stage = SpawnStage::kPipe;
+    return rc;
+  }
+  if (plan.stderr_mode == StdioMode::kPipe && (rc = make_pipe(errp)) < 0) {
+    cleanup();
+    out->stage = SpawnStage::kPipe;
+    return rc;
+  }
+  if (plan.stdout_mode == StdioMode::kDevNull || plan.stderr_mode == StdioMode::kDevNull) {
+    if ((devnull = open_devnull()) < 0) {
+      rc = devnull;
+      devnull = -1;
+      cleanup();
+      out->stage = SpawnStage::kDevnull;
+      return rc;
+    }
+  }
+  int child_out = plan.stdout_mode == StdioMode::kPipe ? outp[1] : devnull;
+  int child_err = plan.stderr_mode == StdioMode::kPipe    ? errp[1]
+                  : plan.stderr_mode == StdioMode::kStdout ? child_out
+                                                           : devnull;
+
+  // Block every signal across fork; see child_exec for why. The parent
+  // restores its mask right after.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0)
+    child_exec(plan, argv.data(), envp.data(), in[0], child_out, child_err, ep[1], max_fd);
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    cleanup();
+    out->stage = SpawnStage::kFork;
+    return -fork_errno;
+  }
+
+  // Our copies of the child's ends must go, or we would never see EOF.
+  close_fd(&in[0]);
+  close_fd(&outp[1]);
+  close_fd(&errp[1]);
+  close_fd(&devnull);
+  close_fd(&ep[1]);
+
+  ExecFailure failure{0, 0};
+  ssize_t n;
+  do {
+    n = read(ep[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  close_fd(&ep[0]);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    // The child never reached exec: reap it here so no zombie is left, and
+    // report the stage and errno it sent.
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    cleanup();
+    out->stage = static_cast<SpawnStage>(failure.stage);
+    return -failure.err;
+  }
+  // n == 0: the pipe closed on exec, the child runs its program.
+
+  // Mirror the child's setpgid so a kill(-pid) right after spawn can't miss;
+  // EACCES after the child exec'd is expected and harmless.
+  if (plan.pgroup == ProcessGroup::kNewGroup) setpgid(pid, pid);
+
+  out->pid = pid;
+  out->stdin_fd = in[1];
+  out->stdout_fd = outp[0];
+  out->stderr_fd = errp[0];
+  set_nonblocking(out->stdin_fd);
+  if (out->stdout_fd >= 0) set_nonblocking(out->stdout_fd);
+  if (out->stderr_fd >= 0) set_nonblocking(out->stderr_fd);
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  // pidfd_open works on a child that has already exited (a zombie), so no
+  // exit can slip between fork and here. ENOSYS (kernel < 5.3): the loop
+  // falls back to SIGCHLD.
+  if (plan.want_pidfd) out->pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#endif
+  return 0;
+}
+
+}  // namespace fv

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// fork/exec of one child with everything prepared before fork.
+// Runs on the JS thread (so spawn can fail synchronously); child_exec() runs in
+// the forked child and makes only async-signal-safe calls.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "errors.h"
+
+namespace fv {
+
+enum class StdioMode : int32_t {
+  kPipe = 0,     // a pipe whose read end goes to the I/O thread
+  kDevNull = 1,  // /dev/null: nobody wants the bytes, so the pump never sees them
+  kStdout = 2,   // stderr only: the same pipe as stdout (redirect_stderr)
+};
+
+enum class ProcessGroup : int32_t {
+  kInherit = 0,  // stay in the daemon's process group
+  kNewGroup = 1, // setpgid(0, 0), as supervisord's child does
+  kNewSession = 2,
+};
+
+struct SpawnPlan {
+  std::string file;                // an explicit path; PATH search is the caller's
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;   // the full environment, "K=V"
+  std::string cwd;                 // empty: inherit
+  int umask = -1;                  // -1: inherit
+  bool set_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;       // supplementary groups (initgroups equivalent)
+  ProcessGroup pgroup = ProcessGroup::kNewGroup;
+  StdioMode stdout_mode = StdioMode::kPipe;
+  StdioMode stderr_mode = StdioMode::kPipe;
+  bool want_pidfd = false;         // Linux: also return a pidfd for the child
+};
+
+struct SpawnResult {
+  pid_t pid = -1;
+  SpawnStage stage = SpawnStage::kNone;  // where it failed, when it failed
+  int stdin_fd = -1;   // write end, non-blocking, close-on-exec
+  int stdout_fd = -1;  // read end, non-blocking, close-on-exec (-1 unless kPipe)
+  int stderr_fd = -1;  // read end (-1 unless kPipe)
+  int pidfd = -1;
+};
+
+// Returns 0 and fills *out, or -errno with out->stage set. On failure no
+// process is left behind: a child that failed before exec has been reaped.
+int spawn_child(const SpawnPlan& plan, SpawnResult* out);
+
+}  // namespace fv

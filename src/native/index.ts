@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+// The one door to the native addon: loads it (node-gyp-build: a matching
+// prebuild, else build/Release), types its API, and turns its return values
+// into Errors. Nothing else in src/ touches the .node file.
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+import { decodeEvents, type NativeEvent, type Stream } from './events.js';
+import { errnoName, nativeError, spawnError, type NativeError } from './errors.js';
+
+export type { NativeEvent, Stream } from './events.js';
+export type * from './events.js';
+export { errnoName, type NativeError } from './errors.js';
+
+interface Addon {
+  start(opts: { backend?: string; batchMs?: number }, onEvents: (records: Float64Array, data: Buffer) => void): string | number;
+  stop(): void;
+  spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number };
+  kill(pid: number, signal: number, group: boolean): number;
+  writeStdin(child: number, data: Buffer): number;
+  closeStdin(child: number): number;
+  setTap(child: number, stream: 1 | 2, on: boolean): number;
+  childCounters(child: number): [number, number, number] | null;
+  openSink(path: string, maxbytes: number, backups: number): { sink: number } | { errno: number };
+  closeSink(sink: number): void;
+  sinkCounters(sink: number, out: Float64Array): boolean;
+  reopenSinks(sink?: number): number;
+  clearSink(sink: number): number;
+  lookupUser(name: string): UserInfo | { errno: number };
+  reapOrphans(on: boolean): number;
+}
+
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function load(): Addon {
+  const require = createRequire(import.meta.url);
+  try {
+    const gypBuild = require('node-gyp-build') as (dir: string) => Addon;
+    return gypBuild(packageRoot);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `fastvisor: cannot load its native addon from ${packageRoot} (tried prebuilds/ for ` +
+        `${process.platform}-${process.arch} and build/Release): ${reason}. ` +
+        `Build it with 'npm run rebuild' (needs python3, make and a C++ compiler).`,
+    );
+  }
+}
+
+const addon = load();
+
+export interface UserInfo {
+  name: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  home: string;
+  shell: string;
+}
+
+/** Resolves a user name or numeric uid; null when there is no such user. */
+export function lookupUser(nameOrUid: string): UserInfo | null {
+  const r = addon.lookupUser(nameOrUid);
+  if ('errno' in r) {
+    if (errnoName(r.errno) === 'ENOENT') return null;
+    throw nativeError(r.errno, 'getpwnam_r', `couldn't look up user ${nameOrUid}: ${errnoName(r.errno)}`);
+  }
+  return r;
+}
+
+export function signalNumber(signal: number | NodeJS.Signals): number {
+  if (typeof signal === 'number') return signal;
+  const n = (osConstants.signals as Record<string, number>)[signal];
+  if (n === undefined) throw new TypeError(`unknown signal ${signal}`);
+  return n;
+}
+
+export interface ChannelRequest {
+  /** 'pipe' (read by the I/O thread) or 'null' (/dev/null: the bytes never reach us) */
+  mode?: 'pipe' | 'null';
+  sink?: LogSink | null;
+  /** deliver the bytes to onEvents as 'tap' events too */
+  tap?: boolean;
+  stripAnsi?: boolean;
+}
+
+export interface SpawnRequest {
+  /** an explicit path; see resolveCommand() for PATH search */
+  file: string;
+  argv: string[];
+  env: Record<string, string> | string[];
+  cwd?: string;
+  umask?: number;
+  /** run as this user (setgroups + setgid + setuid); needs root */
+  user?: Pick<UserInfo, 'uid' | 'gid' | 'groups'>;
+  /** 'group' (setpgid, supervisord's default), 'session' (setsid) or 'inherit' */
+  processGroup?: 'group' | 'session' | 'inherit';
+  stdout?: ChannelRequest;
+  /** 'stdout' sends stderr down the stdout pipe (redirect_stderr) */
+  stderr?: ChannelRequest | 'stdout';
+}
+
+export interface Spawned {
+  pid: number;
+  /** the handle that events and per-child calls use; never reused */
+  child: number;
+}
+
+export interface SinkCounters {
+  /** bytes written to files, across rotations */
+  written: number;
+  /** bytes lost to write errors */
+  dropped: number;
+  /** bytes in the current file */
+  size: number;
+  rotations: number;
+  /** errno of the ongoing write-error episode, or 0 */
+  faultErrno: number;
+}
+
+export class LogSink {
+  readonly #core: IoCore;
+  readonly #scratch = new Float64Array(5);
+  closed = false;
+  constructor(core: IoCore, readonly id: number, readonly path: string) {
+    this.#core = core;
+  }
+  counters(): SinkCounters {
+    if (!addon.sinkCounters(this.id, this.#scratch)) return { written: 0, dropped: 0, size: 0, rotations: 0, faultErrno: 0 };
+    const [written, dropped, size, rotations, faultErrno] = this.#scratch as unknown as number[];
+    return { written: written!, dropped: dropped!, size: size!, rotations: rotations!, faultErrno: faultErrno! };
+  }
+  /** Opens the path again (after logrotate moved the file away). */
+  reopen(): void {
+    check(addon.reopenSinks(this.id), 'open', this.path);
+  }
+  /** supervisord's clearProcessLogs: remove the current file, start a new one. */
+  clear(): void {
+    check(addon.clearSink(this.id), 'unlink', this.path);
+  }
+  /** The file stays open until the last child writing to it is gone. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    addon.closeSink(this.id);
+    this.#core.forgetSink(this);
+  }
+}
+
+function check(rc: number, syscall: string, p?: string): void {
+  if (rc < 0) throw nativeError(-rc, syscall, `${syscall} ${p ?? ''}: ${errnoName(-rc)}`.replace(/ +:/, ':'), p);
+}
+
+export type Backend = 'default' | 'epoll' | 'kqueue' | 'poll';
+
+export interface CoreOptions {
+  /** FASTVISOR_BACKEND overrides 'default' */
+  backend?: Backend;
+  /** coalescing window for trickling output, ms (default 5; 0 turns it off) */
+  batchMs?: number;
+  onEvents: (events: NativeEvent[]) => void;
+}
+
+let running: IoCore | null = null;
+
+/** The I/O thread and everything that crosses to it. One per process. */
+export class IoCore {
+  readonly backend: string;
+  readonly #sinks = new Set<LogSink>();
+
+  private constructor(backend: string) {
+    this.backend = backend;
+  }
+
+  static start(opts: CoreOptions): IoCore {
+    if (running) throw new Error('fastvisor: the I/O core is already running in this process');
+    let backend: string = opts.backend ?? 'default';
+    if (backend === 'default' && process.env.FASTVISOR_BACKEND) backend = process.env.FASTVISOR_BACKEND;
+    const onEvents = opts.onEvents;
+    const r = addon.start({ backend, batchMs: opts.batchMs ?? 5 }, (records, data) => {
+      onEvents(decodeEvents(records, data));
+    });
+    if (typeof r === 'number') {
+      if (errnoName(-r) === 'ENOENT') throw new Error(`fastvisor: no I/O backend '${backend}' on ${process.platform}`);
+      throw nativeError(-r, 'start', `fastvisor: cannot start the I/O thread: ${errnoName(-r)}`);
+    }
+    running = new IoCore(r);
+    return running;
+  }
+
+  stop(): void {
+    if (running !== this) return;
+    addon.stop();
+    this.#sinks.clear();
+    running = null;
+  }
+
+  /** Throws a NativeError (code ENOENT, EACCES, …; stage exec, chdir, …) when the child could not start. */
+  spawn(req: SpawnRequest): Spawned {
+    const env = Array.isArray(req.env) ? req.env : Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+    const channel = (c: ChannelRequest | undefined) => ({
+      mode: c?.mode ?? 'pipe',
+      sink: c?.sink && !c.sink.closed ? c.sink.id : undefined,
+      tap: c?.tap ?? false,
+      stripAnsi: c?.stripAnsi ?? false,
+    });
+    const plan = {
+      file: req.file,
+      argv: req.argv,
+      env,
+      cwd: req.cwd,
+      umask: req.umask,
+      uid: req.user?.uid,
+      gid: req.user?.gid,
+      groups: req.user?.groups,
+      pgroup: req.processGroup === 'inherit' ? 0 : req.processGroup === 'session' ? 2 : 1,
+      stdout: channel(req.stdout),
+      stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
+    };
+    const r = addon.spawn(plan);
+    if ('errno' in r) throw spawnError(r.errno, r.stage, { file: req.file, cwd: req.cwd, uid: req.user?.uid, gid: req.user?.gid });
+    return r;
+  }
+
+  /** Sends a signal to pid, or to its process group. False when it is already gone. */
+  kill(pid: number, signal: number | NodeJS.Signals, group = false): boolean {
+    const rc = addon.kill(pid, signalNumber(signal), group);
+    if (rc === 0) return true;
+    if (errnoName(-rc) === 'ESRCH') return false;
+    throw nativeError(-rc, 'kill', `kill ${group ? -pid : pid}: ${errnoName(-rc)}`);
+  }
+
+  /**
+   * Queues bytes for the child's stdin without blocking. 'full' when the
+   * bounded buffer (1 MiB) has no room (nothing was taken); 'closed' when the
+   * child's stdin is gone.
+   */
+  writeStdin(child: number, data: Buffer | string): 'ok' | 'full' | 'closed' {
+    const rc = addon.writeStdin(child, typeof data === 'string' ? Buffer.from(data) : data);
+    if (rc === 0) return 'ok';
+    const name = errnoName(-rc);
+    if (name === 'EAGAIN') return 'full';
+    return 'closed';
+  }
+
+  closeStdin(child: number): void {
+    addon.closeStdin(child);
+  }
+
+  setTap(child: number, stream: Stream, on: boolean): boolean {
+    return addon.setTap(child, stream === 'stderr' ? 2 : 1, on) === 0;
+  }
+
+  /** Bytes read from the child's pipes so far; null once the child is gone. */
+  childCounters(child: number): { stdout: number; stderr: number; stdinPending: number } | null {
+    const c = addon.childCounters(child);
+    return c ? { stdout: c[0], stderr: c[1], stdinPending: c[2] } : null;
+  }
+
+  /** Opens (creates, appends to) a log file. maxbytes 0: no rotation. */
+  openSink(file: string, opts: { maxbytes?: number; backups?: number } = {}): LogSink {
+    const r = addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
+    if ('errno' in r) throw nativeError(r.errno, 'open', `couldn't open log file ${file}: ${errnoName(r.errno)}`, file);
+    const sink = new LogSink(this, r.sink, file);
+    this.#sinks.add(sink);
+    return sink;
+  }
+
+  forgetSink(sink: LogSink): void {
+    this.#sinks.delete(sink);
+  }
+
+  /** Reopens every log file (SIGUSR2). Throws the first failure; the rest are still reopened. */
+  reopenLogs(): void {
+    check(addon.reopenSinks(0), 'open');
+  }
+
+  /** PID 1 / subreaper mode: reap orphaned grandchildren too ('orphan' events). */
+  reapOrphans(on: boolean): void {
+    check(addon.reapOrphans(on), 'prctl');
+  }
+}
+
+/**
+ * PATH search the way supervisord does it before spawning (options.py
+ * get_execv_args): a name without a slash is looked up in PATH; the first
+ * match wins. Returns the name unchanged when nothing matches, so spawn
+ * reports ENOENT for it.
+ */
+export function resolveCommand(file: string, pathEnv: string | undefined, exists: (p: string) => boolean): string {
+  if (file.includes('/')) return file;
+  for (const dir of (pathEnv ?? '').split(':')) {
+    if (!dir) continue;
+    const candidate = path.join(dir, file);
+    if (exists(candidate)) return candidate;
+  }
+  return file;
+}
+
+export type { NativeError as SpawnError };
+export { spawnError };
