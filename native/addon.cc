@@ -368,6 +368,12 @@ Napi::Value ReapOrphans(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // A log write past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills
+  // the whole daemon. Python ignores it at start-up, so supervisord does too;
+  // ignored, the write fails with EFBIG and is counted like any write error.
+  // (Children get default dispositions back in child_exec.)
+  struct sigaction old_xfsz;
+  if (sigaction(SIGXFSZ, nullptr, &old_xfsz) == 0 && old_xfsz.sa_handler == SIG_DFL) signal(SIGXFSZ, SIG_IGN);
   auto* addon = new Addon();
   env.SetInstanceData<Addon>(addon);
   // Node tears the environment down (worker exit, process exit) without

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // -errno + spawn stage from the addon -> an Error with code, errno, syscall and
 // path, whose message is supervisord's wording where it has one.
-import { getSystemErrorName } from 'node:util';
+import { constants } from 'node:os';
 
 // native/errors.h SpawnStage, same numbers.
 export const SpawnStage = {
@@ -24,12 +24,15 @@ const stageNames = new Map<number, SpawnStageName>(
   Object.entries(SpawnStage).map(([name, n]) => [n, name as SpawnStageName]),
 );
 
+// libuv's getSystemErrorName knows only the errnos libuv maps (not ENOEXEC),
+// so name them from the OS's own table.
+const errnoNames = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno as Record<string, number>)) {
+  if (!errnoNames.has(n)) errnoNames.set(n, name);
+}
+
 export function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-Math.abs(errno));
-  } catch {
-    return `E${errno}`;
-  }
+  return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
 }
 
 export interface NativeError extends Error {

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// A test harness around the native I/O core: starts it on a given backend,
+// records every event, and waits for exits and other events with deadlines.
+import { IoCore, type NativeEvent, type ExitEvent, type SpawnRequest, type Spawned } from '../../src/native/index.js';
+import { pollUntil } from './poll.js';
+import { track } from './procs.js';
+
+export const BACKENDS = ['epoll', 'poll'] as const;
+
+export class CoreHarness {
+  readonly events: NativeEvent[] = [];
+  readonly core: IoCore;
+
+  constructor(backend: string, batchMs?: number) {
+    this.core = IoCore.start({
+      backend: backend as 'epoll' | 'poll',
+      batchMs,
+      onEvents: (e) => this.events.push(...e),
+    });
+  }
+
+  spawn(req: Partial<SpawnRequest> & Pick<SpawnRequest, 'argv'>): Spawned {
+    const s = this.core.spawn({ file: req.argv[0]!, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...req });
+    track(s.pid);
+    return s;
+  }
+
+  sh(script: string, req: Partial<SpawnRequest> = {}): Spawned {
+    return this.spawn({ ...req, file: '/bin/sh', argv: ['sh', '-c', script] });
+  }
+
+  exitOf(child: number): ExitEvent | undefined {
+    return this.events.find((e): e is ExitEvent => e.kind === 'exit' && e.child === child);
+  }
+
+  waitExit(child: number, timeout = 10_000): Promise<ExitEvent> {
+    return pollUntil(() => this.exitOf(child), { timeout, what: `exit of child ${child}` });
+  }
+
+  waitEvent<T extends NativeEvent>(pred: (e: NativeEvent) => e is T, timeout = 10_000, what = 'event'): Promise<T> {
+    return pollUntil(() => this.events.find(pred) as T | undefined, { timeout, what });
+  }
+
+  stop(): void {
+    this.core.stop();
+  }
+}
