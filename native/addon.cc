@@ -315,6 +315,13 @@ Napi::Value SinkCountersJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+Napi::Value WriteSink(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer())
+    return usage(info.Env(), "Usage: writeSink(sink: number, data: Buffer)");
+  auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+  return Napi::Number::New(info.Env(), get(info)->loop.write_sink(info[0].As<Napi::Number>().Uint32Value(), buf.Data(), buf.Length()));
+}
+
 Napi::Value ReopenSinks(const Napi::CallbackInfo& info) {
   uint32_t id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
   return Napi::Number::New(info.Env(), get(info)->loop.reopen_sinks(id));
@@ -390,6 +397,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openSink", Napi::Function::New(env, OpenSink));
   exports.Set("closeSink", Napi::Function::New(env, CloseSink));
   exports.Set("sinkCounters", Napi::Function::New(env, SinkCountersJs));
+  exports.Set("writeSink", Napi::Function::New(env, WriteSink));
   exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));

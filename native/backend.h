@@ -30,6 +30,10 @@ class Backend {
   // when this backend cannot watch processes: the loop then relies on SIGCHLD.
   virtual int watch_pid(pid_t pid, int pidfd, uint64_t token) = 0;
   virtual void unwatch_pid(pid_t pid, int pidfd) = 0;
+  // True when watch_pid works here (decided once, in init()); false means
+  // the loop must be told about exits through SIGCHLD.
+  virtual bool watches_pids() const = 0;
+  // True when watch_pid wants a pidfd from spawn.
   virtual bool wants_pidfd() const = 0;
   // Fills up to max entries; returns how many, or -errno. timeout_ms < 0
   // waits for ever.

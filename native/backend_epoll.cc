@@ -3,6 +3,7 @@
 // Runs on the I/O thread.
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <vector>
@@ -24,7 +25,16 @@ class EpollBackend final : public Backend {
   const char* name() const override { return "epoll"; }
   int init() override {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
-    return ep_ < 0 ? -errno : 0;
+    if (ep_ < 0) return -errno;
+#if defined(SYS_pidfd_open)
+    // pidfd_open arrived in Linux 5.3; older kernels fall back to SIGCHLD.
+    int probe = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+    if (probe >= 0) {
+      pidfds_ = true;
+      close(probe);
+    }
+#endif
+    return 0;
   }
   int add(int fd, uint64_t token, uint32_t interest) override { return ctl(EPOLL_CTL_ADD, fd, token, interest); }
   int modify(int fd, uint64_t token, uint32_t interest) override { return ctl(EPOLL_CTL_MOD, fd, token, interest); }
@@ -36,7 +46,8 @@ class EpollBackend final : public Backend {
   void unwatch_pid(pid_t, int pidfd) override {
     if (pidfd >= 0) remove(pidfd);
   }
-  bool wants_pidfd() const override { return true; }
+  bool watches_pids() const override { return pidfds_; }
+  bool wants_pidfd() const override { return pidfds_; }
   int wait(Ready* out, int max, int timeout_ms) override {
     if (static_cast<int>(buf_.size()) < max) buf_.resize(static_cast<size_t>(max));
     int n = epoll_wait(ep_, buf_.data(), max, timeout_ms);
@@ -59,6 +70,7 @@ class EpollBackend final : public Backend {
     return epoll_ctl(ep_, op, fd, &ev) == 0 ? 0 : -errno;
   }
   int ep_ = -1;
+  bool pidfds_ = false;
   std::vector<struct epoll_event> buf_;
 };
 

@@ -62,6 +62,7 @@ class KqueueBackend final : public Backend {
     EV_SET(&ch, pid, EVFILT_PROC, EV_DELETE, NOTE_EXIT, 0, nullptr);
     kevent(kq_, &ch, 1, nullptr, 0, nullptr);
   }
+  bool watches_pids() const override { return true; }
   bool wants_pidfd() const override { return false; }
   int wait(Ready* out, int max, int timeout_ms) override {
     if (static_cast<int>(buf_.size()) < max) buf_.resize(static_cast<size_t>(max));

@@ -51,6 +51,7 @@ class PollBackend final : public Backend {
   }
   int watch_pid(pid_t, int, uint64_t) override { return -ENOTSUP; }
   void unwatch_pid(pid_t, int) override {}
+  bool watches_pids() const override { return false; }
   bool wants_pidfd() const override { return false; }
   int wait(Ready* out, int max, int timeout_ms) override {
     int n = poll(fds_.data(), static_cast<nfds_t>(fds_.size()), timeout_ms);

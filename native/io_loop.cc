@@ -78,7 +78,7 @@ int IoLoop::start(const Options& opts, EventQueue::Notify notify, void* ctx) {
     backend_.reset();
     return rc;
   }
-  needs_sigchld_ = !backend_->wants_pidfd() && std::string(backend_->name()) == "poll";
+  needs_sigchld_ = !backend_->watches_pids();
   batch_ms_ = opts.batch_ms < 0 ? 0 : opts.batch_ms;
 #if defined(__linux__)
   wake_r_ = wake_w_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -106,7 +106,7 @@ int IoLoop::start(const Options& opts, EventQueue::Notify notify, void* ctx) {
 
 void IoLoop::stop() {
   if (!running()) return;
-  post(Command{Cmd::kStop, 0, nullptr, nullptr});
+  post(Command(Cmd::kStop, 0));
   thread_.join();
   // The thread is gone: its state can be torn down from here. Children keep
   // running; deciding their fate is the supervisor's job, not the pump's.
@@ -153,7 +153,9 @@ uint32_t IoLoop::add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec er
     shared_[c->handle] = c->shared;
   }
   uint32_t handle = c->handle;
-  post(Command{Cmd::kAddChild, handle, std::move(c), nullptr});
+  Command cmd(Cmd::kAddChild, handle);
+  cmd.child = std::move(c);
+  post(std::move(cmd));
   return handle;
 }
 
@@ -174,7 +176,7 @@ int IoLoop::write_stdin(uint32_t child, const uint8_t* p, size_t n) {
     queue_wake = !s->stdin_wake_queued;
     s->stdin_wake_queued = true;
   }
-  if (queue_wake) post(Command{Cmd::kStdinWake, child, nullptr, nullptr});
+  if (queue_wake) post(Command(Cmd::kStdinWake, child));
   return 0;
 }
 
@@ -191,7 +193,7 @@ int IoLoop::close_stdin(uint32_t child) {
     s->stdin_closed = true;
     s->stdin_close_requested = true;
   }
-  post(Command{Cmd::kCloseStdin, child, nullptr, nullptr});
+  post(Command(Cmd::kCloseStdin, child));
   return 0;
 }
 
@@ -247,8 +249,18 @@ std::shared_ptr<LogSink> IoLoop::find_sink(uint32_t id) {
 }
 
 int IoLoop::reopen_sinks(uint32_t id) { return post_sync(Cmd::kReopen, id); }
+
+int IoLoop::write_sink(uint32_t id, const uint8_t* p, size_t n) {
+  auto sink = find_sink(id);
+  if (!sink) return -ENOENT;
+  Command c(Cmd::kSinkWrite, id);
+  c.sink = std::move(sink);
+  c.data.assign(reinterpret_cast<const char*>(p), n);
+  post(std::move(c));
+  return 0;
+}
 int IoLoop::clear_sink(uint32_t id) { return post_sync(Cmd::kClear, id); }
-void IoLoop::request_reap_scan() { post(Command{Cmd::kReapScan, 0, nullptr, nullptr}); }
+void IoLoop::request_reap_scan() { post(Command(Cmd::kReapScan, 0)); }
 void IoLoop::set_reap_orphans(bool on) { reap_orphans_.store(on); }
 
 void IoLoop::post(Command c) {
@@ -263,7 +275,9 @@ void IoLoop::post(Command c) {
 int IoLoop::post_sync(Cmd cmd, uint32_t id) {
   if (!running()) return -ESRCH;
   auto sync = std::make_shared<SyncResult>();
-  post(Command{cmd, id, nullptr, sync});
+  Command c(cmd, id);
+  c.sync = sync;
+  post(std::move(c));
   // The I/O thread never waits on JS, so this cannot deadlock; it only waits
   // for the current wave (bounded by kFdBudget per fd) to finish.
   std::unique_lock<std::mutex> lock(sync->mu);
@@ -392,6 +406,9 @@ void IoLoop::run_commands() {
         }
         break;
       }
+      case Cmd::kSinkWrite:
+        cmd.sink->write(reinterpret_cast<const uint8_t*>(cmd.data.data()), cmd.data.size(), now_ms_, this);
+        break;
       case Cmd::kReapScan:
         reap_scan();
         break;

@@ -75,6 +75,9 @@ class IoLoop final : public SinkObserver {
   std::shared_ptr<LogSink> find_sink(uint32_t id);
   // Synchronous: run on the I/O thread, wait for the result.
   int reopen_sinks(uint32_t id);  // id 0: every sink
+  // Appends bytes from JS (the daemon's own log) through the same rotation and
+  // error handling as child output. Asynchronous, in call order.
+  int write_sink(uint32_t id, const uint8_t* p, size_t n);
   int clear_sink(uint32_t id);
 
   void request_reap_scan();
@@ -105,7 +108,7 @@ class IoLoop final : public SinkObserver {
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kReapScan, kStop };
+  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -113,10 +116,13 @@ class IoLoop final : public SinkObserver {
     int value = 0;
   };
   struct Command {
+    explicit Command(Cmd c, uint32_t i = 0) : cmd(c), id(i) {}
     Cmd cmd;
     uint32_t id = 0;
     std::unique_ptr<Child> child;
     std::shared_ptr<SyncResult> sync;
+    std::shared_ptr<LogSink> sink;
+    std::string data;
   };
 
   void post(Command c);

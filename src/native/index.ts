@@ -27,6 +27,7 @@ interface Addon {
   closeSink(sink: number): void;
   sinkCounters(sink: number, out: Float64Array): boolean;
   reopenSinks(sink?: number): number;
+  writeSink(sink: number, data: Buffer): number;
   clearSink(sink: number): number;
   lookupUser(name: string): UserInfo | { errno: number };
   reapOrphans(on: boolean): number;
@@ -131,6 +132,14 @@ export class LogSink {
     if (!addon.sinkCounters(this.id, this.#scratch)) return { written: 0, dropped: 0, size: 0, rotations: 0, faultErrno: 0 };
     const [written, dropped, size, rotations, faultErrno] = this.#scratch as unknown as number[];
     return { written: written!, dropped: dropped!, size: size!, rotations: rotations!, faultErrno: faultErrno! };
+  }
+  /**
+   * Appends bytes from JS (the daemon's own log) with the same rotation and
+   * write-error handling as child output; asynchronous, in call order.
+   */
+  write(data: Buffer | string): void {
+    if (this.closed) return;
+    addon.writeSink(this.id, typeof data === 'string' ? Buffer.from(data) : data);
   }
   /** Opens the path again (after logrotate moved the file away). */
   reopen(): void {

@@ -262,6 +262,17 @@ describe.each(BACKENDS)('log pump (%s backend)', (backend) => {
     sink.close();
   });
 
+  it('appends lines written from JS (the main log) in order, rotating like child output', async () => {
+    const log = path.join(tmpDir(), 'main.log');
+    const sink = h.core.openSink(log, { maxbytes: 1000, backups: 5 });
+    const expected = seqText(1000);
+    for (const line of expected.split(/(?<=\n)/)) sink.write(line);
+    await pollUntil(() => sink.counters().written === expected.length, { what: 'all lines written' });
+    expect(readRotated(log).toString()).toBe(expected);
+    expect(sink.counters().rotations).toBe(3);
+    sink.close();
+  });
+
   it('refuses to open a log in a missing directory with a clear error', () => {
     expect(() => h.core.openSink('/no/such/dir/app.log')).toThrow("couldn't open log file /no/such/dir/app.log: ENOENT");
   });
