@@ -49,7 +49,7 @@ class IoLoop final : public SinkObserver {
 
   struct Options {
     std::string backend = "default";
-    int batch_ms = 5;  // coalescing window for trickling output; 0 = off
+    int batch_ms = 10;  // longest coalescing wait for trickling output; 0 = off
   };
   // JS thread. 0 or -errno (-ENOENT: no such backend in this build).
   int start(const Options& opts, EventQueue::Notify notify, void* ctx);
@@ -139,13 +139,13 @@ class IoLoop final : public SinkObserver {
   void flush_stdin(Child& c);
   void close_child_stdin(Child& c, int err);
   void maybe_forget(uint32_t handle);
-  void wait_batch_window(int ms);
+  void wait_batch_window(int us);
   void wake();
   int64_t now_ms() const { return now_ms_; }
 
   std::unique_ptr<Backend> backend_;
   bool needs_sigchld_ = false;
-  int batch_ms_ = 5;
+  int batch_ms_ = 10;
   std::thread thread_;
   int wake_r_ = -1, wake_w_ = -1;  // eventfd (both the same) or a pipe
   std::mutex cmd_mu_;

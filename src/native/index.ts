@@ -167,7 +167,7 @@ export type Backend = 'default' | 'epoll' | 'kqueue' | 'poll';
 export interface CoreOptions {
   /** FASTVISOR_BACKEND overrides 'default' */
   backend?: Backend;
-  /** coalescing window for trickling output, ms (default 5; 0 turns it off) */
+  /** longest coalescing wait for trickling output, ms (default 10; 0 turns it off). The wait is 50 µs per fd served, up to this. */
   batchMs?: number;
   onEvents: (events: NativeEvent[]) => void;
 }
@@ -188,7 +188,7 @@ export class IoCore {
     let backend: string = opts.backend ?? 'default';
     if (backend === 'default' && process.env.FASTVISOR_BACKEND) backend = process.env.FASTVISOR_BACKEND;
     const onEvents = opts.onEvents;
-    const r = addon.start({ backend, batchMs: opts.batchMs ?? 5 }, (records, data) => {
+    const r = addon.start({ backend, batchMs: opts.batchMs ?? 10 }, (records, data) => {
       onEvents(decodeEvents(records, data));
     });
     if (typeof r === 'number') {
