@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// The shapes shared by scenarios (the work), peers (who does it) and the
+// runner: a Work is what every peer is asked to run, a PeerSession is one
+// peer running it, a TrialResult is what one run measured.
+
+export type ScenarioName = 'bulk' | 'chatty' | 'many';
+
+export interface ProgramSpec {
+  /** program name: w0, w1, … (supervisord's [program:wN]) */
+  name: string;
+  /** argv[0] is an absolute path */
+  argv: string[];
+  /** its log file; rotated files are log.1, log.2, … */
+  log: string;
+  /** bytes it writes in total (0 for sleep) */
+  expectedBytes: number;
+}
+
+export interface Work {
+  kind: ScenarioName;
+  programs: ProgramSpec[];
+  /** holds the programs' logs and nothing else */
+  logDir: string;
+  /** rotation: 0 = never */
+  maxbytes: number;
+  backups: number;
+  /** seconds a program must stay up to count as RUNNING (many) */
+  startsecs: number;
+  /** TOKEN_VAR's value in every program's environment (see lib/procs.ts) */
+  token: string;
+  /** a scratch directory for this peer's own files (config, sockets) */
+  scratch: string;
+  /** how often to stat the logs when a peer cannot say itself that its output is on disk, ms */
+  pollMs: number;
+}
+
+export interface TrialContext {
+  repoRoot: string;
+  tmp: string;
+  quick: boolean;
+  bins: { writer: string; pump: string };
+  /** the pm2 CLI, when the runner found one */
+  pm2?: string;
+  /** --pin: the programs run on CPU 0, the peer's process on CPU 1 (see lib/pin.ts) */
+  pin: boolean;
+}
+
+/** One peer running one Work. The pid is the process whose CPU and memory are measured. */
+export interface PeerSession {
+  readonly pid: number;
+  /** Set up and idle, nothing spawned yet: the CPU baseline is read here. */
+  ready(timeout: number): Promise<void>;
+  /** Start every program; resolves once the peer has spawned them all. */
+  go(): Promise<void>;
+  /** Every program has exited and all its output is in the log files. */
+  finished(timeout: number): Promise<FinishInfo>;
+  /** Every program is RUNNING (up for startsecs); what the peer says about itself, when it can. */
+  allRunning(timeout: number): Promise<Record<string, unknown> | undefined>;
+  /** Orderly stop (programs still running are stopped by the peer itself); kills by pid on timeout. */
+  stop(timeout: number): Promise<StopInfo>;
+}
+
+export interface FinishInfo {
+  /** how completion was seen */
+  via: string;
+  /** what the peer says about itself (getrusage, counters), when it can */
+  self?: Record<string, unknown>;
+}
+
+export interface StopInfo {
+  /** the peer exited on its own (rather than by our SIGKILL) */
+  clean: boolean;
+}
+
+export interface PeerDef {
+  name: string;
+  /** a line for the table's legend */
+  describe: string;
+  launch(work: Work, ctx: TrialContext): PeerSession;
+}
+
+export interface TrialResult {
+  scenario: ScenarioName;
+  case: string;
+  peer: string;
+  run: number;
+  ok: boolean;
+  error?: string;
+  /** bulk: go → all bytes on disk; many: launch → all RUNNING; chatty: go → all exited */
+  wallSec?: number;
+  expectedBytes?: number;
+  bytesOnDisk?: number;
+  lostBytes?: number;
+  /** bytesOnDisk / wallSec / 1e9 */
+  throughputGBs?: number;
+  /** pump CPU seconds over the measured window */
+  cpuSec?: number;
+  /** chatty: CPU % of one core over the steady window */
+  cpuPct?: number;
+  /** bulk, chatty: how long starting every program took the peer (go → all spawned), seconds */
+  goSec?: number;
+  /** chatty: the steady window, seconds after go */
+  window?: [number, number];
+  /** VmHWM of the pump process, KiB */
+  peakRssKB?: number;
+  /** chatty: age of the newest line on disk, sampled in the steady window */
+  lagMs?: { p50: number; p99: number; max: number; samples: number };
+  /** how long the peer's orderly stop took, seconds */
+  stopSec?: number;
+  /** processes carrying the trial token still alive after the peer stopped */
+  leftover: number;
+  via?: string;
+  self?: Record<string, unknown>;
+  notes: string[];
+}

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+// npm run bench [-- [bulk|chatty|many|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]
+//
+// Runs every scenario case × peer --runs times (default 3), each trial in a
+// fresh process (bench/trial.ts), runs interleaved so drift spreads over all
+// peers; prints the medians with ratios to the C loop and to supervisord, and
+// writes everything to bench/results/<time>.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { buildBinaries } from './lib/build.js';
+import { median } from './lib/measure.js';
+import { PROGRAM_CPU, PUMP_CPU } from './lib/pin.js';
+import { atExit, killGroup } from './lib/procs.js';
+import type { ScenarioName, TrialResult } from './lib/types.js';
+import { C_LOOP_PEER, PEERS, SUPERVISORD_PEER } from './peers/index.js';
+import type { CaseDef } from './scenarios/common.js';
+import { SCENARIOS } from './scenarios/index.js';
+import type { TrialSpec } from './trial.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.dirname(benchDir);
+
+// ---- arguments ----------------------------------------------------------------
+
+interface Options {
+  runs: number;
+  quick: boolean;
+  filters: string[];
+  peers: string[] | null;
+  pm2: boolean;
+  pin: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { runs: 3, quick: false, filters: [], peers: null, pm2: true, pin: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--runs') o.runs = Math.max(1, Number(argv[++i]));
+    else if (a.startsWith('--runs=')) o.runs = Math.max(1, Number(a.slice(7)));
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--no-pm2') o.pm2 = false;
+    else if (a === '--pin') o.pin = true;
+    else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
+    else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
+    else if (a === '--help' || a === '-h') {
+      console.log('npm run bench [-- [bulk|chatty|many|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]');
+      process.exit(0);
+    } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
+    else o.filters.push(a);
+  }
+  if (!Number.isInteger(o.runs)) throw new Error('--runs takes a number');
+  return o;
+}
+
+// ---- PM2, when it is quick to get ---------------------------------------------
+
+function findPm2(): { cli?: string; why?: string } {
+  try {
+    // npx caches pm2 outside the repository; -c prints where its bin landed.
+    const out = execFileSync('npx', ['--yes', '--package=pm2@5', '-c', 'command -v pm2'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    const bin = out.split('\n').pop()!;
+    return { cli: realpathSync(bin) };
+  } catch (err) {
+    return { why: `npx pm2@5 unavailable (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+  }
+}
+
+// ---- trials ---------------------------------------------------------------------
+
+let current: number | undefined;
+atExit(() => {
+  if (current) killGroup(current, 'SIGTERM');
+});
+
+function runTrial(spec: TrialSpec, timeoutSec: number): Promise<TrialResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'trial.ts'), JSON.stringify(spec)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    current = child.pid;
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM'); // the trial cleans up on SIGTERM
+      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+    }, timeoutSec * 1000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      current = undefined;
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line) return resolve(JSON.parse(line.slice(7)) as TrialResult);
+      resolve({
+        ...spec,
+        ok: false,
+        error: timedOut ? `trial timed out after ${timeoutSec} s` : `trial exited (${code ?? signal}) without a result: ${err.trim()}`,
+        leftover: 0,
+        notes: [],
+      });
+    });
+  });
+}
+
+// ---- tables ---------------------------------------------------------------------
+
+interface Row {
+  scenario: ScenarioName;
+  case: string;
+  peer: string;
+  ok: number;
+  runs: number;
+  wallSec?: number;
+  throughputGBs?: number;
+  /** min and max over the runs: this VM is noisy */
+  throughputRange?: [number, number];
+  cpuSec?: number;
+  cpuSecRange?: [number, number];
+  cpuPct?: number;
+  cpuPctRange?: [number, number];
+  peakRssKB?: number;
+  lostBytes?: number;
+  lagP50?: number;
+  lagP99?: number;
+  stopSec?: number;
+  goSec?: number;
+  leftover: number;
+  errors: string[];
+  notes: string[];
+}
+
+function summarise(results: TrialResult[]): Row[] {
+  const groups = new Map<string, TrialResult[]>();
+  for (const r of results) {
+    const k = `${r.scenario}\0${r.case}\0${r.peer}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((rs) => {
+    const ok = rs.filter((r) => r.ok);
+    const values = (f: (r: TrialResult) => number | undefined) => ok.map(f).filter((x): x is number => x !== undefined);
+    const m = (f: (r: TrialResult) => number | undefined) => median(values(f));
+    const range = (f: (r: TrialResult) => number | undefined): [number, number] | undefined => {
+      const v = values(f);
+      return v.length ? [Math.min(...v), Math.max(...v)] : undefined;
+    };
+    return {
+      scenario: rs[0]!.scenario,
+      case: rs[0]!.case,
+      peer: rs[0]!.peer,
+      ok: ok.length,
+      runs: rs.length,
+      wallSec: m((r) => r.wallSec),
+      throughputGBs: m((r) => r.throughputGBs),
+      throughputRange: range((r) => r.throughputGBs),
+      cpuSec: m((r) => r.cpuSec),
+      cpuSecRange: range((r) => r.cpuSec),
+      cpuPct: m((r) => r.cpuPct),
+      cpuPctRange: range((r) => r.cpuPct),
+      peakRssKB: m((r) => r.peakRssKB),
+      // lost bytes: the worst run, not the median — one lossy run matters.
+      lostBytes: ok.length ? Math.max(...ok.map((r) => r.lostBytes ?? 0)) : undefined,
+      lagP50: m((r) => r.lagMs?.p50),
+      lagP99: m((r) => r.lagMs?.p99),
+      stopSec: m((r) => r.stopSec),
+      goSec: m((r) => r.goSec),
+      leftover: Math.max(0, ...rs.map((r) => r.leftover)),
+      errors: rs.filter((r) => !r.ok).map((r) => `run ${r.run}: ${r.error?.split('\n')[0]}`),
+      notes: [...new Set(rs.flatMap((r) => r.notes))],
+    };
+  });
+}
+
+const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
+const mb = (kb: number | undefined) => (kb === undefined ? '—' : (kb / 1024).toFixed(1));
+const span = (r: [number, number] | undefined, digits: number) => (r ? `${r[0].toFixed(digits)}–${r[1].toFixed(digits)}` : '—');
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
+  const out: string[] = [];
+  const find = (r: Row, peer: string) => rows.find((x) => x.scenario === r.scenario && x.case === r.case && x.peer === peer);
+  const okStr = (r: Row) => (r.ok === r.runs ? '' : ` (${r.ok}/${r.runs} ok)`);
+  for (const scenario of ['bulk', 'chatty', 'many'] as const) {
+    const rs = rows.filter((r) => r.scenario === scenario);
+    if (!rs.length) continue;
+    out.push('', `## ${scenario}: ${SCENARIOS[scenario].describe}`, '');
+    if (scenario === 'bulk') {
+      out.push(
+        table(
+          ['case', 'peer', 'wall s', 'spawn s', 'GB/s', '(min–max)', 'CPU s', 'peak RSS MiB', 'lost B', 'GB/s vs C', 'CPU vs C', 'GB/s vs sd', 'CPU vs sd'],
+          rs.map((r) => {
+            const c = find(r, C_LOOP_PEER);
+            const sd = find(r, SUPERVISORD_PEER);
+            return [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.wallSec, 3),
+              fmt(r.goSec, 3),
+              fmt(r.throughputGBs),
+              span(r.throughputRange, 2),
+              fmt(r.cpuSec, 3),
+              mb(r.peakRssKB),
+              fmt(r.lostBytes, 0),
+              ratio(r.throughputGBs, c?.throughputGBs),
+              ratio(r.cpuSec, c?.cpuSec),
+              ratio(r.throughputGBs, sd?.throughputGBs),
+              ratio(r.cpuSec, sd?.cpuSec),
+            ];
+          }),
+        ),
+      );
+    } else if (scenario === 'chatty') {
+      out.push(
+        table(
+          ['case', 'peer', 'spawn s', 'CPU % (window)', '(min–max)', 'CPU s (all)', 'peak RSS MiB', 'lost B', 'lag p50 ms', 'lag p99 ms', 'CPU% vs C', 'CPU% vs sd'],
+          rs.map((r) => {
+            const c = find(r, C_LOOP_PEER);
+            const sd = find(r, SUPERVISORD_PEER);
+            return [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.goSec, 2),
+              fmt(r.cpuPct, 1),
+              span(r.cpuPctRange, 1),
+              fmt(r.cpuSec, 2),
+              mb(r.peakRssKB),
+              fmt(r.lostBytes, 0),
+              fmt(r.lagP50, 1),
+              fmt(r.lagP99, 1),
+              ratio(r.cpuPct, c?.cpuPct),
+              ratio(r.cpuPct, sd?.cpuPct),
+            ];
+          }),
+        ),
+      );
+    } else {
+      out.push(
+        table(
+          ['case', 'peer', 'to all RUNNING s', 'CPU s', 'peak RSS MiB', 'stop s', 'left over', 'time vs sd', 'RSS vs sd'],
+          rs.map((r) => {
+            const sd = find(r, SUPERVISORD_PEER);
+            return [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.wallSec, 2),
+              fmt(r.cpuSec, 2),
+              mb(r.peakRssKB),
+              fmt(r.stopSec, 2),
+              String(r.leftover),
+              ratio(r.wallSec, sd?.wallSec),
+              ratio(r.peakRssKB, sd?.peakRssKB),
+            ];
+          }),
+        ),
+      );
+    }
+    for (const c of new Set(rs.map((r) => r.case))) {
+      const note = cases.get(`${scenario}\0${c}`)?.note;
+      if (note) out.push(`  ${c}: ${note}`);
+    }
+    for (const r of rs) {
+      for (const e of r.errors) out.push(`  ! ${r.case} ${r.peer} ${e}`);
+      for (const n of r.notes) out.push(`  * ${r.case} ${r.peer}: ${n}`);
+      if (r.leftover) out.push(`  ! ${r.case} ${r.peer}: ${r.leftover} processes outlived the peer`);
+    }
+  }
+  return out;
+}
+
+function targets(rows: Row[]): string[] {
+  const out: string[] = ['', '## targets', ''];
+  const get = (s: string, c: string, p: string) => rows.find((r) => r.scenario === s && r.case === c && r.peer === p);
+  const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  for (const r of rows.filter((x) => x.scenario === 'bulk' && x.peer === 'fastvisor')) {
+    const c = get('bulk', r.case, C_LOOP_PEER);
+    if (!c || r.throughputGBs === undefined || c.throughputGBs === undefined || r.cpuSec === undefined || c.cpuSec === undefined) continue;
+    const t = r.throughputGBs / c.throughputGBs;
+    const cpu = r.cpuSec / c.cpuSec;
+    // Noise on this kind of VM only ever slows a run down: best against best is the second opinion.
+    const best = (a?: [number, number], b?: [number, number], i = 1) => (a && b ? `${(a[i]! / b[i]!).toFixed(2)}×` : '?');
+    out.push(
+      `${mark(t >= 0.9)} bulk ${r.case}: throughput ${t.toFixed(2)}× the C loop, best-of-runs ${best(r.throughputRange, c.throughputRange)} (target ≥ 0.9×)`,
+      `${mark(cpu <= 1.5)} bulk ${r.case}: CPU ${cpu.toFixed(2)}× the C loop, best-of-runs ${best(r.cpuSecRange, c.cpuSecRange, 0)} (target ≤ 1.5×)`,
+      `${mark(r.lostBytes === 0)} bulk ${r.case}: ${r.lostBytes ?? '?'} bytes lost (target 0)`,
+    );
+  }
+  for (const r of rows.filter((x) => x.scenario === 'chatty' && x.peer.startsWith('fastvisor'))) {
+    const sd = get('chatty', r.case, SUPERVISORD_PEER);
+    if (!sd || r.cpuPct === undefined || sd.cpuPct === undefined) continue;
+    const q = r.cpuPct / sd.cpuPct;
+    out.push(
+      `${mark(q <= 0.1)} chatty ${r.peer}: CPU ${q.toFixed(3)}× supervisord's (target ≤ 0.1×)`,
+      `${mark(r.lostBytes === 0)} chatty ${r.peer}: ${r.lostBytes ?? '?'} bytes lost (target 0)`,
+    );
+  }
+  return out.length > 3 ? out : [];
+}
+
+// ---- main -----------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  buildBinaries(benchDir);
+
+  const plan: Array<{ scenario: ScenarioName; c: CaseDef }> = [];
+  for (const s of Object.values(SCENARIOS)) {
+    for (const c of s.cases(opts.quick)) {
+      if (opts.filters.length && !opts.filters.includes(s.name) && !opts.filters.includes(c.name)) continue;
+      plan.push({ scenario: s.name, c });
+    }
+  }
+  if (!plan.length) throw new Error(`nothing matches ${opts.filters.join(' ')}`);
+  for (const p of opts.peers ?? []) if (!PEERS[p]) throw new Error(`unknown peer ${p}; known: ${Object.keys(PEERS).join(', ')}`);
+
+  const skipped: string[] = [];
+  let pm2: string | undefined;
+  if (plan.some((p) => p.c.peers.includes('pm2')) && (!opts.peers || opts.peers.includes('pm2'))) {
+    if (!opts.pm2) skipped.push('pm2: skipped (--no-pm2)');
+    else {
+      const found = findPm2();
+      pm2 = found.cli;
+      if (!pm2) skipped.push(`pm2: skipped, ${found.why}`);
+    }
+  }
+
+  const cpuModel = os.cpus()[0]?.model ?? '?';
+  console.log(
+    `fastvisor bench — ${opts.quick ? 'quick, ' : ''}${opts.pin ? `pinned (programs on CPU ${PROGRAM_CPU}, pump on CPU ${PUMP_CPU}), ` : ''}${opts.runs} run(s) each, medians · ${os.cpus().length} × ${cpuModel} · ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · Linux ${os.release()} · Node ${process.version}`,
+  );
+  for (const s of skipped) console.log(s);
+
+  const results: TrialResult[] = [];
+  const started = Date.now();
+  for (const { scenario, c } of plan) {
+    const peers = c.peers.filter((p) => (!opts.peers || opts.peers.includes(p)) && (p !== 'pm2' || pm2));
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const peer of peers) {
+        const t = Date.now();
+        const r = await runTrial({ scenario, case: c.name, peer, run, quick: opts.quick, pin: opts.pin, pm2 }, c.timeoutSec);
+        results.push(r);
+        const what = r.ok
+          ? [
+              r.throughputGBs !== undefined ? `${r.throughputGBs.toFixed(2)} GB/s` : '',
+              r.cpuPct !== undefined ? `${r.cpuPct.toFixed(1)}% CPU` : r.cpuSec !== undefined ? `${r.cpuSec.toFixed(3)} CPU-s` : '',
+              r.wallSec !== undefined ? `${r.wallSec.toFixed(2)} s` : '',
+              r.lostBytes ? `LOST ${r.lostBytes} B` : '',
+            ]
+              .filter(Boolean)
+              .join(', ')
+          : `FAILED: ${r.error?.split('\n')[0]}`;
+        console.log(`  ${scenario} ${c.name} ${peer} #${run}: ${what}  [${((Date.now() - t) / 1000).toFixed(1)} s]`);
+      }
+    }
+  }
+
+  const rows = summarise(results);
+  const caseDefs = new Map(plan.map((p) => [`${p.scenario}\0${p.c.name}`, p.c]));
+  const report = [...render(rows, caseDefs), ...targets(rows)];
+  console.log(report.join('\n'));
+  const peersUsed = new Set(results.map((r) => r.peer));
+  console.log('\npeers:');
+  for (const p of peersUsed) console.log(`  ${p.padEnd(17)} ${PEERS[p]?.describe ?? ''}`);
+  for (const s of skipped) console.log(`  ${s}`);
+
+  const resultsDir = path.join(benchDir, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = path.join(resultsDir, `${stamp}${opts.quick ? '-quick' : ''}.json`);
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        fastvisor: pkg.version,
+        host: { cpus: os.cpus().length, cpuModel, memGiB: os.totalmem() / 2 ** 30, kernel: os.release(), node: process.version },
+        options: opts,
+        durationSec: (Date.now() - started) / 1000,
+        skipped,
+        peers: Object.fromEntries([...peersUsed].map((p) => [p, PEERS[p]?.describe])),
+        summary: rows,
+        trials: results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nresults: ${path.relative(process.cwd(), file)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log('rerun: npm run bench' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// chatty: many programs each writing 500 lines of 100 bytes a second, one
+// write() per line, then exiting after exactly rate × duration lines. What it
+// costs the pump to keep up: CPU % of one core over the steady window (from
+// 20 % to 90 % of the duration after go, while every program runs), bytes
+// lost, and the age of the newest line on disk (each line carries the time it
+// was written).
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { bytesOnDisk, expectedBytes } from '../lib/files.js';
+import { epochMicros, now, percentile, procCpu, procMemory } from '../lib/measure.js';
+import type { PeerDef, TrialContext, TrialResult, Work } from '../lib/types.js';
+import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
+
+const RATE = 500;
+const LINE = 100;
+
+function shape(quick: boolean): { procs: number; seconds: number } {
+  return quick ? { procs: 20, seconds: 3 } : { procs: 200, seconds: 10 };
+}
+
+function caseName(quick: boolean): string {
+  const { procs, seconds } = shape(quick);
+  return `${procs}x${RATE}lps-${seconds}s`;
+}
+
+/** Age in ms of the newest complete line in a log, or undefined when it has none yet. */
+function newestLineAge(file: string, buf: Buffer): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const end = Math.floor(size / LINE) * LINE;
+    if (end < LINE) return undefined;
+    readSync(fd, buf, 0, LINE, end - LINE);
+    const m = /^t=(\d+)\.(\d{6}) /.exec(buf.toString('latin1', 0, 32));
+    if (!m) return undefined;
+    const written = Number(m[1]) * 1e6 + Number(m[2]);
+    return (epochMicros() - written) / 1000;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Samples newest-line ages every 250 ms, 10 logs at a time, round-robin, until stop(). */
+function lagSampler(work: Work): { stop: () => number[] } {
+  const ages: number[] = [];
+  const buf = Buffer.alloc(LINE);
+  let next = 0;
+  const timer = setInterval(() => {
+    for (let k = 0; k < Math.min(10, work.programs.length); k++) {
+      const p = work.programs[next++ % work.programs.length]!;
+      const age = newestLineAge(p.log, buf);
+      if (age !== undefined) ages.push(age);
+    }
+  }, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      return ages;
+    },
+  };
+}
+
+async function sleepUntil(t: number): Promise<void> {
+  const d = t - now();
+  if (d > 0) await sleep(d);
+}
+
+export const chatty: Scenario = {
+  name: 'chatty',
+  describe: `programs writing ${RATE} lines/s of ${LINE} bytes, one write() per line; steady-window CPU %`,
+  cases(quick): CaseDef[] {
+    return [
+      {
+        name: caseName(quick),
+        peers: ['fastvisor', 'fastvisor-batch0', 'c-loop', 'c-splice', 'supervisord', 'pm2'],
+        timeoutSec: shape(quick).seconds + 180,
+      },
+    ];
+  },
+  async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
+    if (name !== caseName(ctx.quick)) throw new Error(`no chatty case ${name}`);
+    const { procs, seconds } = shape(ctx.quick);
+    const lines = RATE * seconds;
+    const programs = Array.from({ length: procs }, () => ({
+      argv: [ctx.bins.writer, 'lines', String(RATE), String(lines)],
+      expectedBytes: lines * LINE,
+    }));
+    const work = makeWork('chatty', ctx, programs, { pollMs: 200 });
+    const expected = expectedBytes(work);
+    return withPeer({ scenario: 'chatty', case: name, peer: peer.name, run }, work, peer, ctx, async (s, r) => {
+      await s.ready(60_000);
+      const cpu0 = procCpu(s.pid);
+      const t0 = now();
+      await s.go();
+      const goEnd = now();
+      const goSec = (goEnd - t0) / 1000;
+      // The steady window: every program spawned and none finished yet. The
+      // first exits come T seconds after go, so it ends at 0.9 T; it starts at
+      // 0.2 T, or half a second after the last spawn when starting them all
+      // takes the peer longer than that.
+      const w0 = Math.max(t0 + 0.2 * seconds * 1000, goEnd + 500);
+      // (at least 1 s, even if the first programs are done by then)
+      const w1 = Math.max(t0 + 0.9 * seconds * 1000, w0 + 1000);
+      if (w1 - w0 < 0.5 * seconds * 1000) {
+        r.notes.push(`starting ${procs} programs took ${goSec.toFixed(2)} s: the steady window shrank to ${((w1 - w0) / 1000).toFixed(1)} s`);
+      }
+      const window = (async () => {
+        await sleepUntil(w0);
+        const a = procCpu(s.pid);
+        const ta = now();
+        const lag = lagSampler(work);
+        await sleepUntil(w1);
+        const b = procCpu(s.pid);
+        const tb = now();
+        return { a, b, ta, tb, ages: lag.stop() };
+      })();
+      const fin = await s.finished(seconds * 1000 + 120_000);
+      const t1 = now();
+      const cpu1 = procCpu(s.pid);
+      const mem = procMemory(s.pid);
+      const { a, b, ta, tb, ages } = await window;
+      if (!cpu0 || !cpu1 || !a || !b) throw new Error(`could not read /proc/${s.pid}/stat`);
+      const onDisk = bytesOnDisk(work);
+      r.window = [(ta - t0) / 1000, (tb - t0) / 1000];
+      r.cpuPct = ((b.total - a.total) / ((tb - ta) / 1000)) * 100;
+      r.cpuSec = cpu1.total - cpu0.total;
+      r.wallSec = (t1 - t0) / 1000;
+      r.goSec = goSec;
+      r.expectedBytes = expected;
+      r.bytesOnDisk = onDisk;
+      r.lostBytes = expected - onDisk;
+      r.peakRssKB = mem?.peakKB;
+      if (ages.length) r.lagMs = { p50: percentile(ages, 50)!, p99: percentile(ages, 99)!, max: Math.max(...ages), samples: ages.length };
+      r.via = fin.via;
+      r.self = fin.self;
+    });
+  },
+};

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: MIT
+import type { ScenarioName } from '../lib/types.js';
+import { bulk } from './bulk.js';
+import { chatty } from './chatty.js';
+import type { Scenario } from './common.js';
+import { many } from './many.js';
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many };
