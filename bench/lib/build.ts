@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import { buildSync } from 'esbuild';
+
 function mtime(p: string): number {
   try {
     return statSync(p).mtimeMs;
@@ -28,4 +30,24 @@ export function buildBinaries(benchDir: string): { writer: string; pump: string 
     writer: compile(benchDir, 'writers/writer.c', 'writer'),
     pump: compile(benchDir, 'c-loop/pump.c', 'pump'),
   };
+}
+
+/**
+ * The fastvisor driver bundled to plain JavaScript (esbuild, which tsx brings),
+ * so the measured process carries no TypeScript loader: under `--import tsx`
+ * an idle Node grows from ~40 MiB to ~75 MiB RSS, which would be charged to
+ * fastvisor. The addon stays outside the bundle and is loaded from the repo.
+ */
+export function bundleDriver(repoRoot: string): string {
+  const out = path.join(repoRoot, 'bench', '.build', 'fastvisor-driver.mjs');
+  buildSync({
+    entryPoints: [path.join(repoRoot, 'bench', 'peers', 'fastvisor-driver.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['node-gyp-build'],
+    outfile: out,
+    logLevel: 'warning',
+  });
+  return out;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// fastvisor as a peer: runs bench/peers/fastvisor-driver.ts in a fresh Node
-// process (the I/O core through src/native/index.ts) and measures that process.
+// fastvisor as a peer: runs bench/peers/fastvisor-driver.ts, bundled to plain
+// JS, in a fresh Node process (the I/O core through src/native/index.ts) and measures that process.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { bundleDriver } from '../lib/build.js';
 import { pumpCommand } from '../lib/pin.js';
 import { Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
@@ -29,8 +30,8 @@ export function fastvisorPeer(name: string, batchMs?: number): PeerDef {
       };
       const cfgPath = path.join(work.scratch, 'driver.json');
       writeFileSync(cfgPath, JSON.stringify(cfg));
-      const driver = path.join(ctx.repoRoot, 'bench', 'peers', 'fastvisor-driver.ts');
-      const proc = new Proc('fastvisor driver', ...pumpCommand(ctx, process.execPath, ['--import', 'tsx', driver, cfgPath]), {
+      const driver = bundleDriver(ctx.repoRoot);
+      const proc = new Proc('fastvisor driver', ...pumpCommand(ctx, process.execPath, [driver, cfgPath]), {
         cwd: ctx.repoRoot,
       });
       return {
