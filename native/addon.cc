@@ -174,7 +174,7 @@ constexpr const char* kSpawnUsage =
     "stdout: { mode: 'pipe'|'null', sink?: number, tap?: boolean, stripAnsi?: boolean }, "
     "stderr: { mode: 'pipe'|'null'|'stdout', ... } })";
 
-// spawn(plan) -> { pid, child } | { errno, stage }
+// spawn(plan) -> { pid, child } | { errno, stage, pid? }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* a = get(info);
@@ -217,6 +217,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (rc < 0) {
     auto res = errno_result(env, rc);
     res.Set("stage", static_cast<int32_t>(r.stage));
+    if (r.pid > 0) res.Set("pid", r.pid);  // failed after fork, already reaped
     return res;
   }
   uint32_t handle = a->loop.add_child(r, std::move(out), std::move(err));

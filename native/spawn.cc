@@ -306,6 +306,9 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out) {
     }
     cleanup();
     out->stage = static_cast<SpawnStage>(failure.stage);
+    // Already reaped; JS still reports it (supervisord logs such a child as
+    // spawned, then exited 127).
+    out->pid = pid;
     return -failure.err;
   }
   // n == 0: the pipe closed on exec, the child runs its program.

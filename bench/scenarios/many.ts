@@ -22,7 +22,7 @@ export const many: Scenario = {
         name: `${count(quick)}xsleep`,
         peers: ['fastvisor', 'supervisord'],
         timeoutSec: 240,
-        note: 'fastvisor is the I/O core in a Node driver (no daemon yet); its RSS is Node's (bundled plain JS, no tsx) plus the core',
+        note: 'fastvisor is the I/O core in a Node driver (no daemon yet); its RSS is that of Node (bundled plain JS, no tsx) plus the core',
       },
     ];
   },

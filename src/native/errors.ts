@@ -41,6 +41,8 @@ export interface NativeError extends Error {
   syscall: string;
   path?: string;
   stage?: SpawnStageName;
+  /** spawn: the child failed after fork (setuid, chdir, exec) and was reaped already */
+  pid?: number;
 }
 
 export function nativeError(errno: number, syscall: string, message: string, path?: string): NativeError {

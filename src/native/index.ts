@@ -17,7 +17,7 @@ export { errnoName, type NativeError } from './errors.js';
 interface Addon {
   start(opts: { backend?: string; batchMs?: number }, onEvents: (records: Float64Array, data: Buffer) => void): string | number;
   stop(): void;
-  spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number };
+  spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number; pid?: number };
   kill(pid: number, signal: number, group: boolean): number;
   writeStdin(child: number, data: Buffer): number;
   closeStdin(child: number): number;
@@ -229,7 +229,11 @@ export class IoCore {
       stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
     };
     const r = addon.spawn(plan);
-    if ('errno' in r) throw spawnError(r.errno, r.stage, { file: req.file, cwd: req.cwd, uid: req.user?.uid, gid: req.user?.gid });
+    if ('errno' in r) {
+      const err = spawnError(r.errno, r.stage, { file: req.file, cwd: req.cwd, uid: req.user?.uid, gid: req.user?.gid });
+      if (r.pid !== undefined) err.pid = r.pid;
+      throw err;
+    }
     return r;
   }
 
