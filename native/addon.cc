@@ -5,6 +5,7 @@
 // ({ errno, stage } or -errno); only misuse (wrong argument types) throws.
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <uv.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -373,6 +374,34 @@ Napi::Value ReapOrphans(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc);
 }
 
+// rlimit(name, soft?, hard?) -> [soft, hard] | -errno. -1 stands for
+// RLIM_INFINITY both ways. supervisord's minfds/minprocs raise these at
+// start-up; Node has no setrlimit of its own.
+Napi::Value Rlimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return usage(env, "Usage: rlimit('nofile' | 'nproc', soft?, hard?)");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int res;
+  if (name == "nofile") res = RLIMIT_NOFILE;
+#ifdef RLIMIT_NPROC
+  else if (name == "nproc") res = RLIMIT_NPROC;
+#endif
+  else return Napi::Number::New(env, -EINVAL);
+  auto to_rlim = [](double v) { return v < 0 ? RLIM_INFINITY : static_cast<rlim_t>(v); };
+  auto from_rlim = [](rlim_t v) { return v == RLIM_INFINITY ? -1.0 : static_cast<double>(v); };
+  struct rlimit rl;
+  if (info.Length() >= 3 && info[1].IsNumber() && info[2].IsNumber()) {
+    rl.rlim_cur = to_rlim(info[1].As<Napi::Number>().DoubleValue());
+    rl.rlim_max = to_rlim(info[2].As<Napi::Number>().DoubleValue());
+    if (setrlimit(res, &rl) != 0) return Napi::Number::New(env, -errno);
+  }
+  if (getrlimit(res, &rl) != 0) return Napi::Number::New(env, -errno);
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, from_rlim(rl.rlim_cur));
+  out.Set(1u, from_rlim(rl.rlim_max));
+  return out;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -403,6 +432,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
+  exports.Set("rlimit", Napi::Function::New(env, Rlimit));
   return exports;
 }
 

@@ -506,9 +506,16 @@ const SIGNUMS = new Set(Object.values(SIGNALS));
  */
 export function signal_number(value: string | number): number {
   let num: number | undefined;
-  try {
-    num = typeof value === 'number' ? value : Number(pyInt(value));
-  } catch {
+  if (typeof value === 'number') num = value;
+  // int() needs a decimal digit: skip the throw (costly in bulk) for names.
+  else if (/\p{Nd}/u.test(value)) {
+    try {
+      num = Number(pyInt(value));
+    } catch {
+      // not a number: a name, below
+    }
+  }
+  if (num === undefined) {
     let name = pyStrip(String(value)).toUpperCase();
     if (!name.startsWith('SIG')) name = `SIG${name}`;
     num = Object.hasOwn(SIGNALS, name) ? SIGNALS[name] : undefined;

@@ -21,8 +21,10 @@ export interface ProcessConfig {
   autorestart: AutoRestart;
   startsecs: number;
   startretries: number;
-  /** the user= option as written; resolved to uid/gid at spawn time */
+  /** the user= option as written (expanded); its gid and groups are looked up at spawn time */
   user: string | null;
+  /** user= as a uid: supervisord checks it while reading the config (name_to_uid); getAllConfigInfo's `uid` */
+  uid: number | null;
   stdout_logfile: LogfileSetting;
   stdout_logfile_maxbytes: number;
   stdout_logfile_backups: number;
@@ -43,36 +45,69 @@ export interface ProcessConfig {
   redirect_stderr: boolean;
   /** [supervisord] environment= merged under the program's environment= */
   environment: Record<string, string>;
+  /** serverurl=: null when unset or AUTO (then the daemon's Model.serverurl); '' sets no SUPERVISOR_SERVER_URL */
   serverurl: string | null;
   /** the section it came from and its file, for error messages */
   section: string;
   file: string;
+  /** this process's %(process_num)d, from numprocs_start up */
+  process_num: number;
+  numprocs: number;
 }
 
+/** 'group' is a [group:x]; the others are the homogeneous group of one section of that type. */
 export type GroupKind = 'program' | 'group' | 'eventlistener' | 'fcgi-program';
 
 export interface EventListenerPoolSettings {
   buffer_size: number;
+  /** upper-cased EventTypes names, each once, in the order written */
   events: string[];
+  /** the entry point as written; only supervisor.dispatchers:default_handler loads */
   result_handler: string;
 }
+
+/** [fcgi-program:x] socket=, after parse_fcgi_socket(); `url` is what supervisord compares on reload. */
+export type FcgiSocketConfig =
+  | {
+      kind: 'unix';
+      url: string;
+      /** absolute, normalised */
+      path: string;
+      /** socket_owner (uid, gid; gid -1 = unchanged), or the program's user when that is not the daemon's */
+      owner: [number, number] | null;
+      /** socket_mode, 0o700 by default */
+      mode: number;
+      /** socket_backlog; null = the listener's default (SOMAXCONN) */
+      backlog: number | null;
+    }
+  | { kind: 'inet'; url: string; host: string; port: number; backlog: number | null };
 
 export interface ProcessGroupConfig {
   name: string;
   kind: GroupKind;
   priority: number;
-  /** sorted by priority, as options.py sorts them */
+  /**
+   * In options.py's order: each section's processes sorted by (priority,
+   * name); a [group:x] concatenates its programs in programs= order.
+   */
   processes: ProcessConfig[];
   pool?: EventListenerPoolSettings;
+  /** fcgi-program groups only */
+  socket?: FcgiSocketConfig;
 }
 
 export interface HttpServerConfig {
   kind: 'unix' | 'inet';
+  /** what follows `:` in the section name ([inet_http_server:two] -> 'two'), else null (loadConfig always sets it) */
+  name?: string | null;
+  /** the section it came from (loadConfig always sets it) */
+  section?: string;
   /** unix: socket path */
   file?: string;
   chmod?: number;
+  /** null: leave as created; gid -1: only the owner changes */
   chown?: { uid: number; gid: number } | null;
-  /** inet: host and port */
+  /** inet: host ('' = all interfaces) and port */
   host?: string;
   port?: number;
   username: string | null;
@@ -93,6 +128,9 @@ export interface SupervisordConfig {
   nocleanup: boolean;
   childlogdir: string;
   user: string | null;
+  /** user (command line or config) as uid/gid, resolved at start-up as realize() does */
+  uid: number | null;
+  gid: number | null;
   directory: string | null;
   strip_ansi: boolean;
   environment: Record<string, string>;
@@ -107,15 +145,31 @@ export interface SupervisorctlConfig {
   history_file: string | null;
 }
 
+/** [rpcinterface:name]: `name` is the XML-RPC namespace; extras are the factory's keyword arguments. */
+export interface RpcInterfaceConfig {
+  name: string;
+  factory: string;
+  extras: Record<string, string>;
+}
+
 export interface Model {
   /** the main config file, absolute */
   configfile: string;
   /** the directory of the main config file: %(here)s */
   here: string;
   supervisord: SupervisordConfig;
-  /** sorted by priority */
+  /** sorted by (priority, name), as options.py sorts them */
   groups: ProcessGroupConfig[];
+  /** inet servers first, then unix ones, each in section order */
   servers: HttpServerConfig[];
+  /**
+   * options.serverurl: SUPERVISOR_SERVER_URL for processes without serverurl=.
+   * The first unix server, else the LAST inet one (realize() loops without a break); null without servers.
+   */
+  serverurl: string | null;
+  /** [rpcinterface:x] sections in order; only supervisor.rpcinterface:make_main_rpcinterface is accepted */
+  rpcinterfaces: RpcInterfaceConfig[];
+  /** the main file's [supervisorctl], as supervisorctl reads it (no includes); null when absent or unreadable */
   supervisorctl: SupervisorctlConfig | null;
   /** non-fatal findings supervisord logs at start-up (parse_warnings / parse_infos) */
   warnings: string[];

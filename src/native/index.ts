@@ -17,6 +17,7 @@ export { errnoName, type NativeError } from './errors.js';
 interface Addon {
   start(opts: { backend?: string; batchMs?: number }, onEvents: (records: Float64Array, data: Buffer) => void): string | number;
   stop(): void;
+  rlimit(name: string, soft?: number, hard?: number): [number, number] | number;
   spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number; pid?: number };
   kill(pid: number, signal: number, group: boolean): number;
   writeStdin(child: number, data: Buffer): number;
@@ -76,6 +77,16 @@ export function signalNumber(signal: number | NodeJS.Signals): number {
   const n = (osConstants.signals as Record<string, number>)[signal];
   if (n === undefined) throw new TypeError(`unknown signal ${signal}`);
   return n;
+}
+
+/**
+ * Reads, and with soft+hard sets, a resource limit (supervisord's minfds →
+ * 'nofile', minprocs → 'nproc'). -1 is unlimited. Throws a NativeError (EPERM…).
+ */
+export function rlimit(name: 'nofile' | 'nproc', set?: { soft: number; hard: number }): { soft: number; hard: number } {
+  const r = set ? addon.rlimit(name, set.soft, set.hard) : addon.rlimit(name);
+  if (typeof r === 'number') throw nativeError(-r, 'setrlimit', `setrlimit ${name}: ${errnoName(-r)}`);
+  return { soft: r[0], hard: r[1] };
 }
 
 export interface ChannelRequest {

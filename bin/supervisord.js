@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// supervisord (and fastvisord): runs the compiled daemon from dist/.
+import '../dist/cli/run-supervisord.js';

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// The running daemon: what supervisord.py's main()/run() and options.py do
+// around the process groups. Start-up in supervisord's order (privileges,
+// rlimits, main log, AUTO log cleanup, groups, HTTP servers, signals, pid
+// file, then the first autostarts), signals (TERM/INT/QUIT shut down, HUP
+// reloads, USR2 reopens logs), reload and shutdown.
+import { unlinkSync, writeFileSync } from 'node:fs';
+
+import type { Model } from '../config/model.js';
+import { startHttpServers, type HttpServers } from '../http/server.js';
+import { clearAutoChildLogs } from '../log/channel-spec.js';
+import { MainLog, type LineSink } from '../log/main-log.js';
+import { IoCore, lookupUser, rlimit, type LogSink, type NativeEvent } from '../native/index.js';
+import { RealClock } from '../process/clock.js';
+import { SupervisorState } from '../process/states.js';
+import { Supervisor } from '../process/supervisor.js';
+import { createRpcHandler } from '../rpc/dispatcher.js';
+import { logFileFor } from '../rpc/supervisor-ns.js';
+import { UsageError } from './supervisord-options.js';
+
+export interface DaemonOptions {
+  /** loads (again, on reload) the configuration; throws a ConfigError */
+  load(): Model;
+  /** reports that start-up is over (the daemonizing parent exits then) */
+  ready(): void;
+  /** the process is the detached child of a daemonizing parent */
+  daemonized: boolean;
+}
+
+/** What the RPC namespaces need from the daemon beyond the process groups. */
+export interface DaemonControl {
+  readonly supervisor: Supervisor;
+  readonly model: Model;
+  readonly mainLogFile: string | null;
+  /** supervisor.shutdown(): after the answer went out */
+  shutdown(): void;
+  /** supervisor.restart(): stop everything, read the config again, start again */
+  restart(): void;
+  /** reloadConfig's model: read and validated, not applied */
+  reread(): Model;
+  /** after reloadConfig succeeded, addProcessGroup/update use this */
+  adopt(model: Model): void;
+  clearMainLog(): void;
+}
+
+const EXIT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+export class Daemon implements DaemonControl {
+  supervisor!: Supervisor;
+  model: Model;
+  private readonly core: IoCore;
+  private readonly clock = new RealClock();
+  private log!: MainLog;
+  private logSink: LogSink | null = null;
+  private http: HttpServers | null = null;
+  private pidfileWritten = false;
+  private exitCode: ((code: number) => void) | null = null;
+  private phase: 'starting' | 'running' | 'stopping' | 'reloading' = 'starting';
+  private readonly signalHandlers = new Map<string, () => void>();
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.model = opts.load();
+    this.core = IoCore.start({ onEvents: (events) => this.onNative(events) });
+  }
+
+  get mainLogFile(): string | null {
+    return this.model.supervisord.logfile;
+  }
+
+  /** Runs until shutdown; resolves with the exit code. */
+  async run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.exitCode = resolve));
+    const s = this.model.supervisord;
+    const criticals = this.dropPrivileges();
+    const infos = this.raiseLimits();
+    this.openMainLog();
+    for (const m of criticals) this.log.critical(m);
+    for (const m of this.model.warnings) this.log.warn(m);
+    for (const m of [...infos, ...this.model.infos]) this.log.info(m);
+    if (process.pid === 1) this.core.reapOrphans(true);
+    if (!s.nocleanup) this.cleanupAutoLogs();
+    await this.startServices();
+    this.installSignals();
+    if (this.opts.daemonized) this.log.info('daemonizing the supervisord process');
+    if (s.directory && this.opts.daemonized) {
+      try {
+        process.chdir(s.directory);
+        this.log.info(`set current directory: '${s.directory}'`);
+      } catch (err) {
+        this.log.critical(`can't chdir into '${s.directory}': ${(err as Error).message}`);
+      }
+    }
+    process.umask(s.umask);
+    this.writePidfile();
+    this.opts.ready();
+    this.phase = 'running';
+    this.supervisor.start();
+    return done;
+  }
+
+  // options.py set_uid_or_exit(); the messages come out once the log exists.
+  private dropPrivileges(): string[] {
+    const user = this.model.supervisord.user;
+    if (user === null) {
+      return process.getuid?.() === 0
+        ? [
+            'Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.',
+          ]
+        : [];
+    }
+    const msg = dropPrivilegesTo(user);
+    if (msg !== null) throw new UsageError(msg);
+    this.model.infos.unshift(`Set uid to user ${user} succeeded`);
+    return [];
+  }
+
+  // options.py set_rlimits_or_exit(): only at first start, not on reload.
+  private raiseLimits(): string[] {
+    const infos: string[] = [];
+    const s = this.model.supervisord;
+    const limits = [
+      {
+        name: 'RLIMIT_NOFILE',
+        res: 'nofile' as const,
+        min: s.minfds,
+        msg: (hard: number) =>
+          `The minimum number of file descriptors required to run this process is ${s.minfds} as per the "minfds" command-line argument or config file setting. The current environment will only allow you to open ${hard} file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start.`,
+      },
+      {
+        name: 'RLIMIT_NPROC',
+        res: 'nproc' as const,
+        min: s.minprocs,
+        msg: (hard: number) =>
+          `The minimum number of available processes required to run this program is ${s.minprocs} as per the "minprocs" command-line argument or config file setting. The current environment will only allow you to open ${hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the process to start.`,
+      },
+    ];
+    for (const l of limits) {
+      let { soft, hard } = rlimit(l.res);
+      if (soft < l.min && soft !== -1) {
+        if (hard < l.min && hard !== -1) hard = l.min;
+        try {
+          rlimit(l.res, { soft: l.min, hard });
+          infos.push(`Increased ${l.name} limit to ${l.min}`);
+        } catch {
+          throw new UsageError(l.msg(hard));
+        }
+      }
+    }
+    return infos;
+  }
+
+  private openMainLog(): void {
+    const s = this.model.supervisord;
+    const sinks: LineSink[] = [];
+    if (s.nodaemon && !s.silent && !this.opts.daemonized) sinks.push({ write: (line) => process.stdout.write(line) });
+    try {
+      this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups });
+      const sink = this.logSink;
+      sinks.push({ write: (line) => sink.write(line) });
+    } catch (err) {
+      // supervisord dies on an unopenable log file with a traceback; say why instead.
+      throw new UsageError(`could not open the log file ${s.logfile}: ${(err as { code?: string }).code ?? String(err)}`);
+    }
+    this.log = new MainLog(s.loglevel, sinks, () => this.clock.wall());
+  }
+
+  private cleanupAutoLogs(): void {
+    const s = this.model.supervisord;
+    const { failed } = clearAutoChildLogs(s.childlogdir, s.identifier);
+    for (const f of failed) this.log.warn(`Failed to clean up ${JSON.stringify(f)}`);
+  }
+
+  private async startServices(): Promise<void> {
+    this.supervisor = new Supervisor({
+      model: this.model,
+      core: this.core,
+      clock: this.clock,
+      log: this.log,
+      env: process.env,
+      serverurl: this.model.serverurl,
+    });
+    const rpc = createRpcHandler(this);
+    try {
+      this.http = await startHttpServers(
+        this.model.servers,
+        {
+          rpc: (body, ctx) => rpc(body, ctx),
+          logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
+          mainLogFile: () => this.mainLogFile,
+        },
+        (level, msg) => this.log[level](msg),
+        { rpcInterfaces: this.model.rpcinterfaces.map((r) => r.name) },
+      );
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+
+  private installSignals(): void {
+    const on = (sig: NodeJS.Signals, fn: () => void): void => {
+      if (this.signalHandlers.has(sig)) return;
+      this.signalHandlers.set(sig, fn);
+      process.on(sig, fn);
+    };
+    for (const sig of EXIT_SIGNALS) {
+      on(sig, () => {
+        this.log.warn(`received ${sig} indicating exit request`);
+        this.shutdown();
+      });
+    }
+    on('SIGHUP', () => {
+      if (this.phase === 'stopping') {
+        this.log.warn('ignored SIGHUP indicating restart request (shutdown in progress)');
+        return;
+      }
+      this.log.warn('received SIGHUP indicating restart request');
+      this.restart();
+    });
+    on('SIGUSR2', () => {
+      this.log.info('received SIGUSR2 indicating log reopen request');
+      this.reopenLogs();
+    });
+    // Node kills itself on SIGPIPE/SIGUSR1 otherwise; supervisord does not.
+    on('SIGUSR1', () => this.log.blather('received SIGUSR1 indicating nothing'));
+  }
+
+  private reopenLogs(): void {
+    try {
+      this.logSink?.reopen();
+    } catch {
+      // the sink reports the fault episode itself
+    }
+    this.supervisor.reopenLogs();
+  }
+
+  private writePidfile(): void {
+    const file = this.model.supervisord.pidfile;
+    try {
+      writeFileSync(file, `${process.pid}\n`);
+      this.pidfileWritten = true;
+      this.log.info(`supervisord started with pid ${process.pid}`);
+    } catch {
+      this.log.critical(`could not write pidfile ${file}`);
+    }
+  }
+
+  private onNative(events: NativeEvent[]): void {
+    this.supervisor?.handleNative(events);
+  }
+
+  shutdown(): void {
+    if (this.phase === 'stopping') return;
+    this.phase = 'stopping';
+    void this.supervisor.stopAll(SupervisorState.SHUTDOWN).then(() => this.finish(0));
+  }
+
+  /**
+   * supervisord's restart re-reads the config after stopping everything and
+   * exits on a bad one. fastvisor reads it first: a broken config is logged
+   * and the running processes are left alone.
+   */
+  restart(): void {
+    if (this.phase !== 'running') return;
+    let next: Model;
+    try {
+      next = this.opts.load();
+    } catch (err) {
+      this.log.critical(`restart aborted, the configuration has an error: ${(err as Error).message}`);
+      return;
+    }
+    this.phase = 'reloading';
+    void this.supervisor
+      .stopAll(SupervisorState.RESTARTING)
+      .then(async () => {
+        await this.http?.close();
+        this.http = null;
+        this.supervisor.dispose();
+        this.logSink?.close();
+        this.model = next;
+        this.openMainLog();
+        for (const m of next.warnings) this.log.warn(m);
+        for (const m of next.infos) this.log.info(m);
+        if (!next.supervisord.nocleanup) this.cleanupAutoLogs();
+        await this.startServices();
+        this.writePidfile();
+        this.phase = 'running';
+        this.supervisor.start();
+      })
+      .catch((err: unknown) => {
+        this.log.critical(`restart failed: ${(err as Error).message}`);
+        this.finish(2);
+      });
+  }
+
+  reread(): Model {
+    return this.opts.load();
+  }
+
+  adopt(model: Model): void {
+    this.model = model;
+    this.supervisor.model = model;
+  }
+
+  clearMainLog(): void {
+    this.logSink?.clear();
+  }
+
+  private finish(code: number): void {
+    void (async () => {
+      await this.http?.close();
+      this.http = null;
+      if (this.pidfileWritten) {
+        try {
+          unlinkSync(this.model.supervisord.pidfile);
+        } catch {
+          // already gone
+        }
+      }
+      this.supervisor.dispose();
+      this.logSink?.close();
+      for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+      this.core.stop();
+      this.exitCode?.(code);
+    })();
+  }
+}
+
+// options.py drop_privileges() for the daemon itself.
+function dropPrivilegesTo(user: string): string | null {
+  let uid: number;
+  let name: string;
+  let gid: number;
+  const pw = lookupPasswd(user);
+  if (typeof pw === 'string') return pw;
+  ({ uid, name, gid } = pw);
+  if (process.getuid!() === uid) return null;
+  if (process.getuid!() !== 0) return "Can't drop privilege as nonroot user";
+  try {
+    // Node's own calls: the daemon changes itself, every thread included.
+    (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(name, gid);
+    process.setgid!(gid);
+    process.setuid!(uid);
+  } catch (err) {
+    return `Could not set user id: ${(err as Error).message}`;
+  }
+  return null;
+}
+
+function lookupPasswd(user: string): { uid: number; gid: number; name: string } | string {
+  const u = lookupUser(user);
+  if (!u) return /^\d+$/.test(user) ? `Can't find uid ${user}` : `Can't find username '${user}'`;
+  return { uid: u.uid, gid: u.gid, name: u.name };
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// [supervisord]: the options read_config() takes from it, in its order (the
+// first bad value is the one reported), before command-line overrides.
+import {
+  boolean,
+  byte_size,
+  dict_of_key_value_pairs,
+  existing_directory,
+  existing_dirpath,
+  integer,
+  logging_level,
+  octal_type,
+} from '../datatypes.js';
+import { expand } from '../expand.js';
+import type { Names, ConfigParser } from '../parser.js';
+import { gettempdir } from '../pypath.js';
+
+export interface SupervisordSection {
+  minfds: number;
+  minprocs: number;
+  directory: string | null;
+  user: string | null;
+  umask: number;
+  logfile: string;
+  logfile_maxbytes: number;
+  logfile_backups: number;
+  loglevel: number;
+  pidfile: string;
+  identifier: string;
+  nodaemon: boolean;
+  silent: boolean;
+  childlogdir: string;
+  nocleanup: boolean;
+  strip_ansi: boolean;
+  environment: Record<string, string>;
+}
+
+export interface SupervisordContext {
+  here: string;
+  /** read_config's `expansions`: here, host_node_name and ENV_* of the daemon's environment */
+  includeNames: Names;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext): SupervisordSection {
+  const get = <D extends string | number | null>(opt: string, def: D) =>
+    p.saneget('supervisord', opt, def, { expansions: { here: ctx.here } });
+
+  const minfds = integer(get('minfds', 1024));
+  const minprocs = integer(get('minprocs', 200));
+  const dir = get('directory', null);
+  const directory = dir === null ? null : existing_directory(dir);
+  const user = get('user', null);
+  const umask = octal_type(get('umask', '022'));
+  const logfile = existing_dirpath(get('logfile', 'supervisord.log'));
+  const logfile_maxbytes = byte_size(get('logfile_maxbytes', '50MB'));
+  const logfile_backups = integer(get('logfile_backups', 10));
+  const loglevel = logging_level(get('loglevel', 'info'));
+  const pidfile = existing_dirpath(get('pidfile', 'supervisord.pid'));
+  const identifier = get('identifier', 'supervisor');
+  const nodaemon = boolean(get('nodaemon', 'false'));
+  const silent = boolean(get('silent', 'false'));
+  // The default is a str, so it is %-expanded like a value; computed only when needed.
+  const childlogdir = existing_directory(
+    p.raw('supervisord', 'childlogdir') === undefined
+      ? get('childlogdir', gettempdir(ctx.env, ctx.cwd))
+      : get('childlogdir', ''),
+  );
+  const nocleanup = boolean(get('nocleanup', 'false'));
+  const strip_ansi = boolean(get('strip_ansi', 'false'));
+  // Expanded twice: by get(), then with host_node_name (so 4.2.5 wants
+  // %%(host_node_name)s here, and %%%% for one literal %).
+  const environment = dict_of_key_value_pairs(expand(get('environment', ''), ctx.includeNames, 'environment'));
+  // Every later section may use these as %(ENV_X)s.
+  for (const [k, v] of Object.entries(environment)) p.expansions[`ENV_${k}`] = v;
+
+  return {
+    minfds,
+    minprocs,
+    directory,
+    user,
+    umask,
+    logfile,
+    logfile_maxbytes,
+    logfile_backups,
+    loglevel,
+    pidfile,
+    identifier,
+    nodaemon,
+    silent,
+    childlogdir,
+    nocleanup,
+    strip_ansi,
+    environment,
+  };
+}

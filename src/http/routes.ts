@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// One request, as supervisord's handler chain treats it: Basic auth in front of every
+// handler, then the first match by URI prefix: /RPC2 (XML-RPC), /logtail, /mainlogtail,
+// and everything else to the web UI (or a 404 page when there is none).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { HttpServerConfig } from '../config/model.js';
+import { MAX_BODY_BYTES } from '../rpc/codec.js';
+import { checkBasicAuth } from './auth.js';
+import { discardBody, readBody } from './body.js';
+import { openTail, streamTail } from './logtail.js';
+import { sendError, startReply } from './reply.js';
+import { medusaUri, parseLogtailPath, type LogChannel } from './uri.js';
+
+export type HttpLogLevel = 'critical' | 'error' | 'warn' | 'info' | 'trace';
+export type HttpLog = (level: HttpLogLevel, msg: string) => void;
+
+export interface RequestContext {
+  /** the [unix_http_server] / [inet_http_server] the request came in on */
+  server: HttpServerConfig;
+  /** the user who authenticated, null on a server without a username */
+  username: string | null;
+  /** the request target after medusa's unquoting: what the routes matched */
+  uri: string;
+  /** http_request.get_server_url(): where the web UI redirects to */
+  serverUrl: string;
+}
+
+export interface RpcRequestContext extends RequestContext {
+  /** aborted when the client goes away before the answer (a deferred call can stop waiting) */
+  signal: AbortSignal;
+  /** supervisord logs bad XML-RPC bodies to the main log at error level */
+  log: { error(msg: string): void; trace(msg: string): void };
+}
+
+export interface HttpHandlers {
+  /**
+   * POST /RPC2: the request body in, the response body out (text/xml). To refuse at the
+   * HTTP level (400 for a body that is not XML-RPC) throw an Error with a numeric
+   * `status` or `httpStatus`; any other throw is a 500.
+   */
+  rpc(body: Buffer, ctx: RpcRequestContext): Promise<Buffer>;
+  /** /logtail/NAME[/CHANNEL]: the path of that process's log, or null (404) */
+  logFile(name: string, channel: LogChannel): string | null;
+  /** /mainlogtail: the daemon's log file, or null (404) */
+  mainLogFile(): string | null;
+  /** everything else, behind the same auth; absent: 404. `sendError` gives medusa's pages. */
+  web?(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void | Promise<void>;
+}
+
+export interface RouteEnv {
+  cfg: HttpServerConfig;
+  handlers: HttpHandlers;
+  log: HttpLog;
+  /** end functions of the open /logtail and /mainlogtail streams, called by close() */
+  streams: Set<() => void>;
+  tailPollMs?: number;
+  /** where medusa writes its own complaints (malformed authorization info) */
+  stderr: (line: string) => void;
+}
+
+const UNAUTHORIZED_HEADERS = { Connection: 'close', 'WWW-Authenticate': 'Basic realm="default"' };
+
+function errorStatus(err: unknown): number | null {
+  const e = err as { status?: unknown; httpStatus?: unknown } | null;
+  for (const v of [e?.status, e?.httpStatus]) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 400 && v <= 599) return v;
+  }
+  return null;
+}
+
+/** http_request.get_server_url(): the Host header, else this server's own name. */
+function serverUrl(req: IncomingMessage, cfg: HttpServerConfig): string {
+  const host = (req.headers.host ?? '').trim();
+  if (host) {
+    const m = /^(.*):([0-9]*)$/.exec(host);
+    if (m && (m[2] === '' || m[2] === '80')) return `http://${m[1]}`;
+    return `http://${host}`;
+  }
+  if (cfg.kind === 'inet') {
+    const name = cfg.host || 'localhost';
+    // The port the socket really has (the config may say 0 in tests).
+    const port = req.socket.localPort ?? cfg.port;
+    return port === 80 ? `http://${name}` : `http://${name}:${port}`;
+  }
+  return 'http://localhost';
+}
+
+function serverError(env: RouteEnv, res: ServerResponse, err: unknown): void {
+  const e = err as Error;
+  env.log('error', `Server Error: ${e?.name ?? 'Error'}, ${e?.message ?? String(err)}`);
+  if (res.headersSent) res.destroy();
+  else sendError(res, 500);
+}
+
+export function handleRequest(env: RouteEnv, req: IncomingMessage, res: ServerResponse): void {
+  startReply(res);
+  const uri = medusaUri(req.url ?? '/');
+  const auth = checkBasicAuth(req.headers.authorization, env.cfg.username, env.cfg.password);
+  if (auth.kind === 'malformed') {
+    env.stderr(`malformed authorization info <${req.headers.authorization?.slice(6) ?? ''}>\n`);
+    discardBody(req, () => sendError(res, 400, { Connection: 'close' }));
+    return;
+  }
+  if (auth.kind === 'unauthorized') {
+    discardBody(req, () => sendError(res, 401, UNAUTHORIZED_HEADERS));
+    return;
+  }
+  const ctx: RequestContext = { server: env.cfg, username: auth.username, uri, serverUrl: serverUrl(req, env.cfg) };
+  try {
+    if (uri.startsWith('/RPC2')) return void rpcRoute(env, req, res, ctx).catch((err) => serverError(env, res, err));
+    if (uri.startsWith('/logtail')) return logtailRoute(env, req, res, uri);
+    if (uri.startsWith('/mainlogtail')) return mainlogtailRoute(env, req, res);
+    if (env.handlers.web) {
+      const p = env.handlers.web(req, res, ctx);
+      if (p) p.catch((err) => serverError(env, res, err));
+      return;
+    }
+    sendError(res, 404);
+  } catch (err) {
+    serverError(env, res, err);
+  }
+}
+
+// medusa xmlrpc_handler + collector: POST only (400), a Content-Length (411), the body,
+// then the dispatcher. The 413 is ours: supervisord reads any size into memory.
+async function rpcRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, base: RequestContext): Promise<void> {
+  if (req.method !== 'POST') return sendError(res, 400);
+  const cl = req.headers['content-length'];
+  if (cl === undefined) return sendError(res, 411);
+  const length = Number(cl);
+  if (length > MAX_BODY_BYTES) {
+    discardBody(req, () => sendError(res, 413, { Connection: 'close' }));
+    return;
+  }
+  const body = await readBody(req, length);
+  if (body === null) return;
+  const ac = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  const ctx: RpcRequestContext = {
+    ...base,
+    signal: ac.signal,
+    log: { error: (m) => env.log('error', m), trace: (m) => env.log('trace', m) },
+  };
+  let out: Buffer;
+  try {
+    out = await env.handlers.rpc(body, ctx);
+  } catch (err) {
+    const status = errorStatus(err);
+    if (status === null) return serverError(env, res, err);
+    return sendError(res, status);
+  }
+  if (res.destroyed || res.writableEnded) return;
+  const buf = Buffer.isBuffer(out) ? out : Buffer.from(out);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/xml');
+  res.setHeader('Content-Length', buf.length);
+  res.end(buf);
+}
+
+function startStream(env: RouteEnv, res: ServerResponse, file: string | null, accelBufferingOff: boolean): void {
+  // "no logfile is a temporary condition": 404, as for a file not on disk (yet).
+  if (file === null) return sendError(res, 404);
+  const follower = openTail(file);
+  if (typeof follower === 'number') return sendError(res, follower);
+  if (res.destroyed) return follower.close();
+  streamTail(res, follower, { accelBufferingOff, streams: env.streams, pollMs: env.tailPollMs });
+}
+
+// http.py logtail_handler: GET /logtail/NAME[/stdout|stderr].
+function logtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, uri: string): void {
+  if (req.method !== 'GET') return sendError(res, 400);
+  const target = parseLogtailPath(uri);
+  if (!target) return sendError(res, 404);
+  startStream(env, res, env.handlers.logFile(target.name, target.channel), true);
+}
+
+// http.py mainlogtail_handler: GET /mainlogtail.
+function mainlogtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET') return sendError(res, 400);
+  startStream(env, res, env.handlers.mainLogFile(), false);
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// A process group: its processes in priority order, and the group-wide stop
+// supervisord's ProcessGroupBase does (stop_all, get_unstopped_processes).
+import type { ProcessGroupConfig } from '../config/model.js';
+import { ProcessState, STOPPED_STATES } from './states.js';
+import { Subprocess, type ProcessHost } from './subprocess.js';
+
+export class ProcessGroup {
+  /** insertion order = priority order (the loader sorts them) */
+  readonly processes = new Map<string, Subprocess>();
+
+  constructor(
+    readonly config: ProcessGroupConfig,
+    host: ProcessHost,
+  ) {
+    for (const pc of config.processes) this.processes.set(pc.name, new Subprocess(pc, config.name, host));
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** transition(): lets each process look at the time (autostart, the first time). */
+  transition(): void {
+    for (const p of this.processes.values()) p.feed({ kind: 'tick' });
+  }
+
+  // stop_all(): highest priority number first; BACKOFF gives up.
+  stopAll(): void {
+    const procs = [...this.processes.values()].reverse();
+    for (const p of procs) {
+      const s = p.state;
+      if (s === ProcessState.RUNNING || s === ProcessState.STARTING || s === ProcessState.BACKOFF) p.feed({ kind: 'stopAll' });
+    }
+  }
+
+  unstopped(): Subprocess[] {
+    return [...this.processes.values()].filter((p) => !STOPPED_STATES.includes(p.state));
+  }
+
+  reopenLogs(): void {
+    for (const p of this.processes.values()) p.reopenLogs();
+  }
+
+  dispose(): void {
+    for (const p of this.processes.values()) p.dispose();
+  }
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+// One supervised process: feeds its pure state machine (machine.ts) and
+// carries out the effects through the native core: spawn, kill, timers, log
+// lines, state-change events. supervisord's process.py Subprocess, minus the
+// decisions, which all live in machine.ts.
+import type { ProcessConfig } from '../config/model.js';
+import { createAutoLogName } from '../log/channel-spec.js';
+import type { MainLog } from '../log/main-log.js';
+import { lookupUser, type IoCore, type LogSink, type NativeError, type SpawnRequest } from '../native/index.js';
+import type { Clock, Timer } from './clock.js';
+import { initialStatus, step, type EmitEffect, type Effect, type MachineEvent, type ProcessStatus } from './machine.js';
+import { childEnvironment, execArgs, pathForConfig, SpawnRefused } from './spawn-plan.js';
+import { ProcessState } from './states.js';
+
+/** What a process needs from the daemon around it. */
+export interface ProcessHost {
+  readonly core: IoCore;
+  readonly clock: Clock;
+  readonly log: MainLog;
+  /** the daemon's environment, which children inherit */
+  readonly env: Record<string, string | undefined>;
+  /** options.serverurl: the default SUPERVISOR_SERVER_URL */
+  readonly serverurl: string | null;
+  readonly childlogdir: string;
+  readonly identifier: string;
+  readonly stripAnsi: boolean;
+  /** native child handle -> process, so exits find their way back */
+  register(child: number, proc: Subprocess): void;
+  /** a PROCESS_STATE_* change, for the event system */
+  stateChanged(proc: Subprocess, change: EmitEffect): void;
+}
+
+type Channel = 'stdout' | 'stderr';
+
+export class Subprocess {
+  status: ProcessStatus = initialStatus;
+  /** the native handle of the current child, or 0 */
+  child = 0;
+  /** resolved log file paths (AUTO turned into a file in childlogdir), null for none */
+  readonly logfiles: Record<Channel, string | null>;
+  private readonly sinks: Record<Channel, LogSink | null> = { stdout: null, stderr: null };
+  private timer: Timer | null = null;
+  private readonly queue: MachineEvent[] = [];
+  private draining = false;
+  private removed = false;
+
+  constructor(
+    readonly config: ProcessConfig,
+    readonly groupName: string,
+    private readonly host: ProcessHost,
+  ) {
+    this.logfiles = {
+      stdout: this.resolveLogfile('stdout'),
+      // An AUTO stderr file exists even with redirect_stderr, as in supervisord
+      // (create_autochildlogs); it just stays empty.
+      stderr: this.resolveLogfile('stderr'),
+    };
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get state(): ProcessState {
+    return this.status.state;
+  }
+
+  get pid(): number {
+    return this.status.pid;
+  }
+
+  /**
+   * Feeds one event and everything it leads to. Returns the error of that
+   * event's own step (kill/signal failures, as process.py's return values).
+   */
+  feed(event: MachineEvent): string | null {
+    if (this.draining) {
+      this.queue.push(event);
+      return null;
+    }
+    this.draining = true;
+    let first: string | null | undefined;
+    try {
+      let next: MachineEvent | undefined = event;
+      while (next) {
+        const s = step(this.config, this.status, next, this.host.clock.now());
+        this.status = s.status;
+        if (first === undefined) first = s.error;
+        for (const effect of s.effects) this.apply(effect);
+        next = this.queue.shift();
+      }
+    } finally {
+      this.draining = false;
+    }
+    return first ?? null;
+  }
+
+  private apply(effect: Effect): void {
+    switch (effect.kind) {
+      case 'spawn':
+        this.spawn();
+        return;
+      case 'kill':
+        this.kill(effect.pid, effect.signal, effect.group, effect.purpose);
+        return;
+      case 'startTimer':
+        this.timer?.cancel();
+        this.timer = this.host.clock.setTimer(effect.at, () => {
+          this.timer = null;
+          if (!this.removed) this.feed({ kind: 'tick' });
+        });
+        return;
+      case 'cancelTimer':
+        this.timer?.cancel();
+        this.timer = null;
+        return;
+      case 'emit':
+        this.host.stateChanged(this, effect);
+        return;
+      case 'log':
+        this.host.log[effect.level](effect.message);
+        return;
+    }
+  }
+
+  // process.py spawn() from get_execv_args on; the machine already moved to STARTING.
+  private spawn(): void {
+    const { config, host } = this;
+    let args;
+    try {
+      args = execArgs(config.command, pathForConfig(host.env, config));
+    } catch (err) {
+      if (!(err instanceof SpawnRefused)) throw err;
+      this.queue.push({ kind: 'spawnFailed', message: err.message });
+      return;
+    }
+    try {
+      this.openSinks();
+    } catch (err) {
+      const code = (err as NativeError).code ?? String(err);
+      this.queue.push({
+        kind: 'spawnFailed',
+        message: code === 'EMFILE' ? `too many open files to spawn '${config.name}'` : `unknown error making dispatchers for '${config.name}': ${code}`,
+      });
+      return;
+    }
+    const user = this.resolveUser();
+    if (typeof user === 'string') {
+      // supervisord forks and the child reports this on stderr before exiting
+      // 127; without a fork there is no pid to report, so it is a spawn error.
+      this.queue.push({ kind: 'spawnFailed', message: user });
+      return;
+    }
+    const wantsTap = false; // events and capture mode (issue 6) switch this on per channel
+    const req: SpawnRequest = {
+      file: args.filename,
+      argv: args.argv,
+      env: childEnvironment(host.env, config, this.groupName, host.serverurl),
+      ...(config.directory !== null ? { cwd: config.directory } : {}),
+      ...(config.umask !== null ? { umask: config.umask } : {}),
+      ...(user ? { user } : {}),
+      processGroup: 'group',
+      stdout: { mode: 'pipe', sink: this.sinks.stdout, tap: wantsTap, stripAnsi: host.stripAnsi },
+      stderr: config.redirect_stderr ? 'stdout' : { mode: 'pipe', sink: this.sinks.stderr, tap: wantsTap, stripAnsi: host.stripAnsi },
+    };
+    try {
+      const spawned = host.core.spawn(req);
+      this.child = spawned.child;
+      host.register(spawned.child, this);
+      this.queue.push({ kind: 'spawned', pid: spawned.pid });
+    } catch (err) {
+      const e = err as NativeError;
+      if (e.pid !== undefined) {
+        // Failed after fork (setuid, chdir, exec): as supervisord's child, say
+        // why on stderr, then the child is gone with 127.
+        const sink = config.redirect_stderr ? this.sinks.stdout : this.sinks.stderr;
+        sink?.write(`supervisor: ${e.message}\nsupervisor: child process was not spawned\n`);
+        this.queue.push({ kind: 'spawned', pid: e.pid }, { kind: 'exited', pid: e.pid, code: 127, signal: null });
+        return;
+      }
+      let message: string;
+      if (e.code === 'EAGAIN') message = `Too many processes in process table to spawn '${config.name}'`;
+      else if (e.code === 'EMFILE' || e.code === 'ENFILE') message = `too many open files to spawn '${config.name}'`;
+      else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
+      else message = `unknown error making dispatchers for '${config.name}': ${e.code}`;
+      this.queue.push({ kind: 'spawnFailed', message });
+    }
+  }
+
+  // options.py drop_privileges(), the parent's half: nothing to do for the
+  // daemon's own uid; a non-root daemon cannot become anyone else.
+  private resolveUser(): { uid: number; gid: number; groups: number[] } | null | string {
+    const name = this.config.user;
+    if (name === null) return null;
+    const u = lookupUser(name);
+    if (!u) return /^\d+$/.test(name) ? `couldn't setuid to ${name}: Can't find uid ${name}` : `couldn't setuid to ${name}: Can't find username '${name}'`;
+    const me = process.getuid?.() ?? 0;
+    if (u.uid === me) return null;
+    if (me !== 0) return `couldn't setuid to ${u.uid}: Can't drop privilege as nonroot user`;
+    // Primary gid first, as supervisord orders setgroups().
+    const groups = [u.gid, ...u.groups.filter((g) => g !== u.gid)];
+    return { uid: u.uid, gid: u.gid, groups };
+  }
+
+  private resolveLogfile(channel: Channel): string | null {
+    const setting = channel === 'stdout' ? this.config.stdout_logfile : this.config.stderr_logfile;
+    switch (setting.kind) {
+      case 'path':
+        return setting.path;
+      case 'none':
+        return null;
+      case 'auto':
+        return createAutoLogName(this.host.childlogdir, this.config.name, channel, this.host.identifier);
+    }
+  }
+
+  // The files stay open across restarts (supervisord reopens them at every
+  // spawn, in append mode: the same bytes end up in the same file).
+  private openSinks(): void {
+    for (const channel of ['stdout', 'stderr'] as const) {
+      const file = channel === 'stderr' && this.config.redirect_stderr ? null : this.logfiles[channel];
+      if (!file || (this.sinks[channel] && !this.sinks[channel].closed)) continue;
+      const c = this.config;
+      this.sinks[channel] = this.host.core.openSink(file, {
+        maxbytes: channel === 'stdout' ? c.stdout_logfile_maxbytes : c.stderr_logfile_maxbytes,
+        backups: channel === 'stdout' ? c.stdout_logfile_backups : c.stderr_logfile_backups,
+      });
+    }
+  }
+
+  private kill(pid: number, signal: number, group: boolean, purpose: 'kill' | 'signal'): void {
+    try {
+      if (!this.host.core.kill(pid, signal, group)) {
+        this.queue.push({ kind: 'killFailed', purpose, code: 'ESRCH', message: `[Errno 3] No such process` });
+      }
+    } catch (err) {
+      const e = err as NativeError;
+      this.queue.push({ kind: 'killFailed', purpose, code: e.code ?? 'EIO', message: e.message });
+    }
+  }
+
+  /** The child was reaped (native exit event). */
+  exited(e: { pid: number; code: number | null; signal: number | null; coreDumped: boolean }): void {
+    this.child = 0;
+    this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped });
+  }
+
+  sink(channel: Channel): LogSink | null {
+    return this.sinks[channel];
+  }
+
+  reopenLogs(): void {
+    for (const s of Object.values(this.sinks)) {
+      try {
+        s?.reopen();
+      } catch {
+        // the sink reports its own fault episode
+      }
+    }
+  }
+
+  /** removeProcessGroup / shutdown: no more timers, files closed. */
+  dispose(): void {
+    this.removed = true;
+    this.timer?.cancel();
+    this.timer = null;
+    for (const s of Object.values(this.sinks)) s?.close();
+  }
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// Owns every process group: creates them in priority order, routes the native
+// core's exit events to the right process, stops groups in reverse priority
+// order on shutdown and reload, and reports state changes to whoever listens
+// (the event system, RPC calls waiting for a state). supervisord.py's
+// Supervisor, driven by events and timers instead of a 1 s poll loop.
+import type { Model, ProcessGroupConfig } from '../config/model.js';
+import type { MainLog } from '../log/main-log.js';
+import type { IoCore, NativeEvent } from '../native/index.js';
+import type { Clock, Timer } from './clock.js';
+import { ProcessGroup } from './group.js';
+import { decodeWaitStatus, type EmitEffect } from './machine.js';
+import { STOPPED_STATES, SupervisorState } from './states.js';
+import type { ProcessHost, Subprocess } from './subprocess.js';
+
+export interface StateChange {
+  process: Subprocess;
+  change: EmitEffect;
+}
+
+export interface SupervisorDeps {
+  model: Model;
+  core: IoCore;
+  clock: Clock;
+  log: MainLog;
+  env: Record<string, string | undefined>;
+  serverurl: string | null;
+}
+
+/** Every 3 s while shutting down, as supervisord's shutdown_report(). */
+const SHUTDOWN_REPORT_MS = 3000;
+/** How often a stop in progress looks again at the group it waits for. */
+const STOP_POLL_MS = 100;
+
+export class Supervisor {
+  mood: SupervisorState = SupervisorState.RUNNING;
+  model: Model;
+  /** by name; iteration in insertion order, sorted by priority when needed */
+  readonly groups = new Map<string, ProcessGroup>();
+  private readonly byChild = new Map<number, Subprocess>();
+  private readonly stateListeners = new Set<(c: StateChange) => void>();
+  private readonly host: ProcessHost;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.model = deps.model;
+    const s = deps.model.supervisord;
+    this.host = {
+      core: deps.core,
+      clock: deps.clock,
+      log: deps.log,
+      env: deps.env,
+      serverurl: deps.serverurl,
+      childlogdir: s.childlogdir,
+      identifier: s.identifier,
+      stripAnsi: s.strip_ansi,
+      register: (child, proc) => this.byChild.set(child, proc),
+      stateChanged: (proc, change) => {
+        for (const l of this.stateListeners) l({ process: proc, change });
+      },
+    };
+  }
+
+  get log(): MainLog {
+    return this.deps.log;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get core(): IoCore {
+    return this.deps.core;
+  }
+
+  /** Adds every configured group (priority order) and lets autostart happen. */
+  start(): void {
+    for (const g of this.model.groups) this.addProcessGroup(g);
+  }
+
+  onStateChange(listener: (c: StateChange) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Groups sorted by priority (then name, for a stable order), as supervisord sorts them. */
+  sortedGroups(): ProcessGroup[] {
+    return [...this.groups.values()].sort((a, b) => a.config.priority - b.config.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  addProcessGroup(config: ProcessGroupConfig): boolean {
+    if (this.groups.has(config.name)) return false;
+    const group = new ProcessGroup(config, this.host);
+    this.groups.set(config.name, group);
+    group.transition();
+    return true;
+  }
+
+  /** False while any of its processes is not stopped (supervisord's STILL_RUNNING). */
+  removeProcessGroup(name: string): boolean {
+    const group = this.groups.get(name);
+    if (!group) return false;
+    if (group.unstopped().length) return false;
+    group.dispose();
+    this.groups.delete(name);
+    return true;
+  }
+
+  /** The native core's batch: exits go to their process; the rest is logged. */
+  handleNative(events: NativeEvent[]): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case 'exit': {
+          const proc = this.byChild.get(e.child);
+          this.byChild.delete(e.child);
+          if (proc) proc.exited(e);
+          else this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
+          break;
+        }
+        case 'orphan':
+          this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
+          break;
+        case 'sink-fault':
+          this.log.error(`log file write error (${e.op}): ${e.code}; output is being dropped until writing works again`);
+          break;
+        case 'sink-recovered':
+          this.log.info(`log file writable again; ${e.dropped} bytes were dropped`);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  allProcesses(): Subprocess[] {
+    const out: Subprocess[] = [];
+    for (const g of this.sortedGroups()) out.push(...g.processes.values());
+    return out;
+  }
+
+  reopenLogs(): void {
+    for (const g of this.groups.values()) g.reopenLogs();
+  }
+
+  setMood(mood: SupervisorState): void {
+    this.mood = mood;
+    for (const g of this.groups.values()) for (const p of g.processes.values()) p.feed({ kind: 'mood', mood });
+  }
+
+  /**
+   * Stops everything, one group at a time from the highest priority number
+   * down (ordered_stop_groups_phase_1/2), and resolves when nothing runs.
+   * mood is SHUTDOWN or RESTARTING.
+   */
+  stopAll(mood: SupervisorState): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.setMood(mood);
+    const clock = this.deps.clock;
+    this.stopping = new Promise<void>((resolve) => {
+      const queue = this.sortedGroups();
+      // supervisord starts from lastshutdownreport = 0: the first report is at once.
+      let lastReport = -Infinity;
+      let timer: Timer | null = null;
+      let off: (() => void) | null = null;
+      const pump = (): void => {
+        while (queue.length) {
+          const g = queue[queue.length - 1]!;
+          g.stopAll();
+          if (g.unstopped().length) break;
+          queue.pop();
+        }
+        const unstopped = this.allProcesses().filter((p) => !STOPPED_STATES.includes(p.state));
+        if (!unstopped.length) {
+          timer?.cancel();
+          off?.();
+          resolve();
+          return;
+        }
+        const now = clock.now();
+        if (now > lastReport + SHUTDOWN_REPORT_MS) {
+          this.log.info(`waiting for ${unstopped.map((p) => p.name).join(', ')} to die`);
+          lastReport = now;
+        }
+        timer?.cancel();
+        timer = clock.setTimer(now + STOP_POLL_MS, pump);
+      };
+      // React to each stop at once; the timer covers the reports.
+      off = this.onStateChange(() => queueMicrotask(pump));
+      pump();
+    }).finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  /** Shutdown is over: timers cancelled, files closed. */
+  dispose(): void {
+    for (const g of this.groups.values()) g.dispose();
+    this.groups.clear();
+  }
+}
