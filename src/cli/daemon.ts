@@ -16,6 +16,7 @@ import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
 import { logFileFor } from '../rpc/supervisor-ns.js';
+import { createWebHandler } from '../web/index.js';
 import { UsageError } from './supervisord-options.js';
 
 export interface DaemonOptions {
@@ -69,7 +70,11 @@ export class Daemon implements DaemonControl {
 
   /** Runs until shutdown; resolves with the exit code. */
   async run(): Promise<number> {
-    const done = new Promise<number>((resolve) => (this.exitCode = resolve));
+    // The I/O thread's wake-ups are unref'd and a config may have no HTTP
+    // server: without a handle of its own Node would find nothing to wait
+    // for and exit under the running children.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    const done = new Promise<number>((resolve) => (this.exitCode = resolve)).finally(() => clearInterval(keepAlive));
     const s = this.model.supervisord;
     const criticals = this.dropPrivileges();
     const infos = this.raiseLimits();
@@ -187,6 +192,7 @@ export class Daemon implements DaemonControl {
           rpc: (body, ctx) => rpc(body, ctx),
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
           mainLogFile: () => this.mainLogFile,
+          web: createWebHandler(this),
         },
         (level, msg) => this.log[level](msg),
         { rpcInterfaces: this.model.rpcinterfaces.map((r) => r.name) },
