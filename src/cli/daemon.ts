@@ -73,7 +73,9 @@ export class Daemon implements DaemonControl {
     // The I/O thread's wake-ups are unref'd and a config may have no HTTP
     // server: without a handle of its own Node would find nothing to wait
     // for and exit under the running children.
-    const keepAlive = setInterval(() => {}, 2 ** 30);
+    // It also drives TICK_5/60/3600: supervisord looks at the clock on every
+    // pass of its loop, at most a second apart.
+    const keepAlive = setInterval(() => this.supervisor?.events.tick(this.clock.wall() / 1000), 1000);
     const done = new Promise<number>((resolve) => (this.exitCode = resolve)).finally(() => clearInterval(keepAlive));
     const s = this.model.supervisord;
     const criticals = this.dropPrivileges();
@@ -309,6 +311,10 @@ export class Daemon implements DaemonControl {
 
   clearMainLog(): void {
     this.logSink?.clear();
+  }
+
+  remoteComm(type: string, data: string): void {
+    this.supervisor.events.notify({ name: 'REMOTE_COMMUNICATION', type, data });
   }
 
   private finish(code: number): void {

@@ -28,6 +28,10 @@ export interface ProcessHost {
   register(child: number, proc: Subprocess): void;
   /** a PROCESS_STATE_* change, for the event system */
   stateChanged(proc: Subprocess, change: EmitEffect): void;
+  /** how a channel's bytes travel (event-hub.ts) */
+  route(proc: Subprocess, channel: 'stdout' | 'stderr'): { tap: boolean; nativeSink: boolean };
+  /** the child runs (its output may follow) */
+  spawned(proc: Subprocess): void;
 }
 
 type Channel = 'stdout' | 'stderr';
@@ -151,7 +155,8 @@ export class Subprocess {
       this.queue.push({ kind: 'spawnFailed', message: user });
       return;
     }
-    const wantsTap = false; // events and capture mode (issue 6) switch this on per channel
+    const out = host.route(this, 'stdout');
+    const err = host.route(this, 'stderr');
     const req: SpawnRequest = {
       file: args.filename,
       argv: args.argv,
@@ -160,14 +165,17 @@ export class Subprocess {
       ...(config.umask !== null ? { umask: config.umask } : {}),
       ...(user ? { user } : {}),
       processGroup: 'group',
-      stdout: { mode: 'pipe', sink: this.sinks.stdout, tap: wantsTap, stripAnsi: host.stripAnsi },
-      stderr: config.redirect_stderr ? 'stdout' : { mode: 'pipe', sink: this.sinks.stderr, tap: wantsTap, stripAnsi: host.stripAnsi },
+      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap, stripAnsi: host.stripAnsi },
+      stderr: config.redirect_stderr
+        ? 'stdout'
+        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap, stripAnsi: host.stripAnsi },
     };
     try {
       const spawned = host.core.spawn(req);
       this.child = spawned.child;
       host.register(spawned.child, this);
       this.queue.push({ kind: 'spawned', pid: spawned.pid });
+      host.spawned(this);
     } catch (err) {
       const e = err as NativeError;
       if (e.pid !== undefined) {

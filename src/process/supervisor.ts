@@ -8,6 +8,7 @@ import type { Model, ProcessGroupConfig } from '../config/model.js';
 import type { MainLog } from '../log/main-log.js';
 import type { IoCore, NativeEvent } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
+import { EventHub } from './event-hub.js';
 import { ProcessGroup } from './group.js';
 import { decodeWaitStatus, type EmitEffect } from './machine.js';
 import { STOPPED_STATES, SupervisorState } from './states.js';
@@ -41,6 +42,8 @@ export class Supervisor {
   private readonly stateListeners = new Set<(c: StateChange) => void>();
   private readonly host: ProcessHost;
   private stopping: Promise<void> | null = null;
+  /** supervisord's event system: state changes, log and capture events, listener pools */
+  readonly events: EventHub;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.model = deps.model;
@@ -56,9 +59,13 @@ export class Supervisor {
       stripAnsi: s.strip_ansi,
       register: (child, proc) => this.byChild.set(child, proc),
       stateChanged: (proc, change) => {
+        this.events.stateChanged(proc, change);
         for (const l of this.stateListeners) l({ process: proc, change });
       },
+      route: (proc, channel) => this.events.route(proc, channel),
+      spawned: (proc) => this.events.spawned(proc),
     };
+    this.events = new EventHub(deps.core, deps.log, s.identifier, (proc) => this.groups.get(proc.groupName));
   }
 
   get log(): MainLog {
@@ -73,9 +80,15 @@ export class Supervisor {
     return this.deps.core;
   }
 
-  /** Adds every configured group (priority order) and lets autostart happen. */
+  /**
+   * supervisord.py run() + runforever(): every group added (pools subscribe,
+   * PROCESS_GROUP_ADDED each), SUPERVISOR_STATE_CHANGE_RUNNING, then the
+   * first transition: autostart in priority order.
+   */
   start(): void {
-    for (const g of this.model.groups) this.addProcessGroup(g);
+    for (const g of this.model.groups) this.addProcessGroup(g, false);
+    this.events.notify({ name: 'SUPERVISOR_STATE_CHANGE_RUNNING' });
+    for (const g of this.sortedGroups()) g.transition();
   }
 
   onStateChange(listener: (c: StateChange) => void): () => void {
@@ -88,11 +101,12 @@ export class Supervisor {
     return [...this.groups.values()].sort((a, b) => a.config.priority - b.config.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  addProcessGroup(config: ProcessGroupConfig): boolean {
+  addProcessGroup(config: ProcessGroupConfig, transition = true): boolean {
     if (this.groups.has(config.name)) return false;
     const group = new ProcessGroup(config, this.host);
     this.groups.set(config.name, group);
-    group.transition();
+    this.events.groupAdded(group);
+    if (transition) group.transition();
     return true;
   }
 
@@ -102,6 +116,7 @@ export class Supervisor {
     if (!group) return false;
     if (group.unstopped().length) return false;
     group.dispose();
+    this.events.groupRemoved(group);
     this.groups.delete(name);
     return true;
   }
@@ -113,10 +128,20 @@ export class Supervisor {
         case 'exit': {
           const proc = this.byChild.get(e.child);
           this.byChild.delete(e.child);
-          if (proc) proc.exited(e);
-          else this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
+          if (proc) {
+            proc.exited(e);
+            this.events.exited(proc);
+          } else this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
           break;
         }
+        case 'tap': {
+          const proc = this.byChild.get(e.child);
+          if (proc) this.events.output(proc, e.stream, e.data);
+          break;
+        }
+        case 'tap-dropped':
+          this.log.error(`${e.bytes} bytes of ${e.stream} of pid ${e.pid} did not reach the event system (its queue was full)`);
+          break;
         case 'orphan':
           this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
           break;
@@ -155,6 +180,7 @@ export class Supervisor {
   stopAll(mood: SupervisorState): Promise<void> {
     if (this.stopping) return this.stopping;
     this.setMood(mood);
+    this.events.notify({ name: 'SUPERVISOR_STATE_CHANGE_STOPPING' });
     const clock = this.deps.clock;
     this.stopping = new Promise<void>((resolve) => {
       const queue = this.sortedGroups();
@@ -197,5 +223,6 @@ export class Supervisor {
   dispose(): void {
     for (const g of this.groups.values()) g.dispose();
     this.groups.clear();
+    this.events.dispose();
   }
 }
