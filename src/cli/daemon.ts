@@ -97,7 +97,8 @@ export class Daemon implements DaemonControl {
         this.log.critical(`can't chdir into '${s.directory}': ${(err as Error).message}`);
       }
     }
-    process.umask(s.umask);
+    // umask= (and directory=) apply when daemonizing only, as in supervisord's _daemonize.
+    if (this.opts.daemonized) process.umask(s.umask);
     this.writePidfile();
     this.opts.ready();
     this.phase = 'running';

@@ -182,7 +182,9 @@ export class Subprocess {
         // Failed after fork (setuid, chdir, exec): as supervisord's child, say
         // why on stderr, then the child is gone with 127.
         const sink = config.redirect_stderr ? this.sinks.stdout : this.sinks.stderr;
-        sink?.write(`supervisor: ${e.message}\nsupervisor: child process was not spawned\n`);
+        // _spawn_as_child's words: an exec failure names argv[0] and the errno.
+        const why = e.stage === 'exec' ? `couldn't exec ${args.argv[0]}: ${e.code}` : e.message;
+        sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
         this.queue.push({ kind: 'spawned', pid: e.pid }, { kind: 'exited', pid: e.pid, code: 127, signal: null });
         return;
       }
