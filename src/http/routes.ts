@@ -122,10 +122,29 @@ export function handleRequest(env: RouteEnv, req: IncomingMessage, res: ServerRe
   }
 }
 
+/**
+ * A page on another site can make a browser POST a form whose text/plain body
+ * is an XML-RPC call, and the browser adds the Basic credentials it has
+ * cached (supervisord has no defence). Browsers say where a request comes
+ * from (Sec-Fetch-Site) and send Origin with every POST; a form cannot send
+ * text/xml. XML-RPC clients send neither header, so they are unaffected.
+ */
+function crossSiteBrowserRequest(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  return req.headers.origin !== undefined && !type.startsWith('text/xml');
+}
+
 // medusa xmlrpc_handler + collector: POST only (400), a Content-Length (411), the body,
 // then the dispatcher. The 413 is ours: supervisord reads any size into memory.
 async function rpcRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, base: RequestContext): Promise<void> {
   if (req.method !== 'POST') return sendError(res, 400);
+  if (crossSiteBrowserRequest(req)) {
+    env.log('warn', `refused a cross-site browser request to /RPC2 (Origin: ${req.headers.origin ?? '-'})`);
+    discardBody(req, () => sendError(res, 403, { Connection: 'close' }));
+    return;
+  }
   const cl = req.headers['content-length'];
   if (cl === undefined) return sendError(res, 411);
   const length = Number(cl);
