@@ -44,6 +44,7 @@ void notify_js(void* ctx) {
 void call_js(Napi::Env env, Napi::Function cb, Addon* addon, void*) {
   if (env == nullptr || cb == nullptr) return;
   addon->loop.events().take(&addon->batch, &addon->batch_data);
+  addon->loop.tap_drained();
   if (addon->batch.empty()) return;
   size_t n = addon->batch.size();
   auto records = Napi::Float64Array::New(env, n * kEventFields);

@@ -65,6 +65,12 @@ class EventQueue {
     return true;
   }
 
+  // Bytes of tap data that may still be queued before push_tap refuses.
+  size_t tap_room() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return data_.size() >= kMaxTapBytes ? 0 : kMaxTapBytes - data_.size();
+  }
+
   // JS thread: clear the flag first, then take; see the file comment.
   void take(std::vector<Event>* events, std::vector<uint8_t>* data) {
     pending_.store(false, std::memory_order_release);

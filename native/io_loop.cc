@@ -436,6 +436,9 @@ void IoLoop::run_commands() {
       case Cmd::kReapScan:
         reap_scan();
         break;
+      case Cmd::kUnpark:
+        unpark_all();
+        break;
       case Cmd::kStop:
         stopping_ = true;
         break;
@@ -451,16 +454,29 @@ void IoLoop::run_commands() {
 
 size_t IoLoop::drain(Child& c, int stream, size_t budget, bool until_eagain) {
   Channel& ch = c.ch[stream];
+  // A channel whose bytes go only to JS (capture mode, an event listener's
+  // protocol stream) reads no more than JS can be handed: past that it is
+  // parked, and the child blocks on a full pipe instead of losing output.
+  const bool tap_only = !ch.spec.sink && c.shared->tap[stream].load(std::memory_order_relaxed);
   size_t total = 0;
-  while (ch.fd >= 0) {
-    ssize_t r = ::read(ch.fd, buf_.data(), buf_.size());
+  while (ch.fd >= 0 && !ch.parked) {
+    size_t want = buf_.size();
+    if (tap_only) {
+      size_t room = events_.tap_room();
+      if (room == 0) {
+        park(c, stream);
+        break;
+      }
+      if (room < want) want = room;
+    }
+    ssize_t r = ::read(ch.fd, buf_.data(), want);
     if (r > 0) {
       deliver(c, ch, buf_.data(), static_cast<size_t>(r));
       total += static_cast<size_t>(r);
       // A short read means the pipe is empty now; asking again would only
       // cost an EAGAIN. Level-triggered readiness brings us back if more
       // arrived meanwhile.
-      if (!until_eagain && (static_cast<size_t>(r) < buf_.size() || total >= budget)) break;
+      if (!until_eagain && (static_cast<size_t>(r) < want || total >= budget)) break;
       continue;
     }
     if (r == 0) {
@@ -472,6 +488,46 @@ size_t IoLoop::drain(Child& c, int stream, size_t budget, bool until_eagain) {
     break;
   }
   return total;
+}
+
+void IoLoop::park(Child& c, int stream) {
+  Channel& ch = c.ch[stream];
+  if (ch.parked || ch.fd < 0) return;
+  backend_->remove(ch.fd);
+  ch.parked = true;
+  parked_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void IoLoop::tap_drained() {
+  if (parked_.load(std::memory_order_acquire) > 0 && !unpark_queued_.exchange(true, std::memory_order_acq_rel))
+    post(Command(Cmd::kUnpark, 0));
+}
+
+void IoLoop::unpark_all() {
+  unpark_queued_.store(false, std::memory_order_release);
+  std::vector<uint32_t> handles;
+  for (auto& [h, c] : children_)
+    if (c->ch[1].parked || c->ch[2].parked) handles.push_back(h);
+  for (uint32_t h : handles) {
+    for (int s = 1; s <= 2; s++) {
+      // Looked up each time: closing a channel may forget an exited child.
+      auto it = children_.find(h);
+      if (it == children_.end()) break;
+      Channel& ch = it->second->ch[s];
+      if (!ch.parked) continue;
+      ch.parked = false;
+      parked_.fetch_sub(1, std::memory_order_acq_rel);
+      if (backend_->add(ch.fd, token(kTokChannel, s, h), kRead) < 0) close_channel(*it->second, s);
+    }
+    // A reaped child whose exit waited for its output: finish it once all is
+    // read. (exit_pending children are never forgotten: exited is false.)
+    auto it = children_.find(h);
+    if (it == children_.end() || !it->second->exit_pending) continue;
+    Child& c = *it->second;
+    drain(c, 1, SIZE_MAX, true);
+    drain(c, 2, SIZE_MAX, true);
+    if (!c.ch[1].parked && !c.ch[2].parked) finish_exit(c, c.exit_status);
+  }
 }
 
 void IoLoop::deliver(Child& c, Channel& ch, const uint8_t* p, size_t n) {
@@ -503,7 +559,7 @@ void IoLoop::close_channel(Child& c, int stream) {
 // Reap only pids we started: libuv reaps its own children with the same
 // waitpid(pid) and treats ECHILD as theft, so never waitpid(-1) here.
 void IoLoop::check_exit(Child& c) {
-  if (c.exited) return;
+  if (c.exited || c.exit_pending) return;
   int status = 0;
   pid_t r;
   do {
@@ -514,20 +570,32 @@ void IoLoop::check_exit(Child& c) {
 }
 
 void IoLoop::child_exited(Child& c, int status) {
-  if (c.exited) return;
-  uint32_t handle = c.handle;
+  if (c.exited || c.exit_pending) return;
   // Everything the child wrote before it died is in its pipes now: move it
   // to the log before JS hears of the exit, so a reader that reacts to the
   // exit (tail, an event listener, a test) finds every byte on disk.
   // (exited is still false here, so an EOF cannot make maybe_forget free c.)
   drain(c, 1, SIZE_MAX, true);
   drain(c, 2, SIZE_MAX, true);
-  c.exited = true;
   if (c.watching) backend_->unwatch_pid(c.pid, c.pidfd);
   c.watching = false;
   if (c.pidfd >= 0) close(c.pidfd);
   c.pidfd = -1;
   by_pid_.erase(c.pid);
+  if (c.ch[1].parked || c.ch[2].parked) {
+    // JS has not taken the output queued so far: the exit follows the rest
+    // of the output once it could be read (unpark_all).
+    c.exit_pending = true;
+    c.exit_status = status;
+    return;
+  }
+  finish_exit(c, status);
+}
+
+void IoLoop::finish_exit(Child& c, int status) {
+  uint32_t handle = c.handle;
+  c.exit_pending = false;
+  c.exited = true;
   close_child_stdin(c, 0);
   double code = -1, sig = 0, core = 0;
   if (status != -1) decode_status(status, &code, &sig, &core);

@@ -81,6 +81,9 @@ class IoLoop final : public SinkObserver {
   int clear_sink(uint32_t id);
 
   void request_reap_scan();
+  // JS thread, after it took a batch: channels parked for want of tap room
+  // (their bytes have no file to go to but JS) may read again.
+  void tap_drained();
   void set_reap_orphans(bool on);
 
   EventQueue& events() { return events_; }
@@ -96,6 +99,7 @@ class IoLoop final : public SinkObserver {
     int stream = 0;
     ChannelSpec spec;
     AnsiStripper ansi;
+    bool parked = false;  // out of the backend until JS takes tap data (tap-only channel)
   };
   struct Child {
     uint32_t handle = 0;
@@ -103,12 +107,14 @@ class IoLoop final : public SinkObserver {
     int pidfd = -1;
     bool watching = false;   // the backend reports this pid's exit
     bool exited = false;
+    bool exit_pending = false;  // reaped, but a parked channel still holds output
+    int exit_status = 0;
     int stdin_fd = -1;
     bool stdin_polling = false;
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kStop };
+  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -135,6 +141,9 @@ class IoLoop final : public SinkObserver {
   void close_channel(Child& c, int stream);
   void check_exit(Child& c);
   void child_exited(Child& c, int status);
+  void finish_exit(Child& c, int status);
+  void park(Child& c, int stream);
+  void unpark_all();
   void reap_scan();
   void flush_stdin(Child& c);
   void close_child_stdin(Child& c, int err);
@@ -159,6 +168,8 @@ class IoLoop final : public SinkObserver {
   std::unordered_map<uint32_t, std::shared_ptr<LogSink>> sinks_;
   uint32_t next_child_ = 1, next_sink_ = 1;
   std::atomic<bool> reap_orphans_{false};
+  std::atomic<int> parked_{0};
+  std::atomic<bool> unpark_queued_{false};
 
   // I/O thread only.
   std::unordered_map<uint32_t, std::unique_ptr<Child>> children_;

@@ -286,7 +286,10 @@ export class Daemon implements DaemonControl {
         this.supervisor.dispose();
         this.logSink?.close();
         this.model = next;
+        // supervisord's main() runs again on a restart: the same start-up lines.
+        const criticals = this.dropPrivileges();
         this.openMainLog();
+        for (const m of criticals) this.log.critical(m);
         for (const m of next.warnings) this.log.warn(m);
         for (const m of next.infos) this.log.info(m);
         if (!next.supervisord.nocleanup) this.cleanupAutoLogs();

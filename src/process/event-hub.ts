@@ -6,14 +6,15 @@
 // Only the channels that need it are tapped (route()); every other byte stays
 // on the native path from pipe to file.
 import { EventBus } from '../events/bus.js';
-import { CaptureSplitter } from '../events/capture.js';
+import { CaptureSplitter, type CaptureOutput } from '../events/capture.js';
 import { Ticker } from '../events/tick.js';
-import type { AnyEvent } from '../events/types.js';
-import type { MainLog } from '../log/main-log.js';
+import { decodeChildData, pyBytesRepr, type AnyEvent } from '../events/types.js';
+import { LogLevel, type MainLog } from '../log/main-log.js';
 import type { IoCore } from '../native/index.js';
 import type { ProcessGroup } from './group.js';
 import { GlobalSerial, ListenerPoolCore, type PoolEffect } from './listener-pool-core.js';
 import type { EmitEffect } from './machine.js';
+import { pyRepr } from './py-repr.js';
 import { ProcessState, type ProcessStateName } from './states.js';
 import type { Subprocess } from './subprocess.js';
 
@@ -29,7 +30,14 @@ export interface ChannelRoute {
   tap: boolean;
   /** the I/O thread writes them to the log file; false when JS decides what is logged */
   nativeSink: boolean;
+  /**
+   * strip_ansi may apply: not to a listener's protocol stream, which
+   * supervisord parses raw (a RESULT body with an escape would lose sync).
+   */
+  raw?: boolean;
 }
+
+const DAEMON_SERIAL = new GlobalSerial();
 
 interface Pool {
   core: ListenerPoolCore;
@@ -38,7 +46,9 @@ interface Pool {
 
 export class EventHub {
   readonly bus = new EventBus();
-  private readonly serial = new GlobalSerial();
+  // process.py's GlobalSerial is a module-level singleton: serials go on
+  // across a SIGHUP restart, which builds a new hub.
+  private readonly serial = DAEMON_SERIAL;
   private readonly ticker = new Ticker();
   private readonly pools = new Map<string, Pool>();
   private readonly splitters = new Map<Subprocess, Partial<Record<Channel, CaptureSplitter>>>();
@@ -65,11 +75,17 @@ export class EventHub {
 
   route(proc: Subprocess, channel: Channel): ChannelRoute {
     const c = proc.config;
-    if (channel === 'stdout' && this.isListener(proc)) return { tap: true, nativeSink: false };
+    if (channel === 'stdout' && this.isListener(proc)) return { tap: true, nativeSink: false, raw: true };
     const capture = channel === 'stdout' ? c.stdout_capture_maxbytes : c.stderr_capture_maxbytes;
     if (capture > 0) return { tap: true, nativeSink: false };
     const events = channel === 'stdout' ? c.stdout_events_enabled : c.stderr_events_enabled;
-    return { tap: events, nativeSink: true };
+    // loglevel=debug copies every read into the main log, as supervisord does.
+    return { tap: events || this.logOutput, nativeSink: true };
+  }
+
+  /** loglevel <= debug: supervisord copies child output into the main log (log_to_mainlog). */
+  private get logOutput(): boolean {
+    return this.log.level <= LogLevel.DEBG;
   }
 
   /** A group was added: a pool subscribes before PROCESS_GROUP_ADDED goes out. */
@@ -105,11 +121,21 @@ export class EventHub {
   }
 
   stateChanged(proc: Subprocess, change: EmitEffect): void {
+    // No child: this change is its exit. Its last output comes first.
+    if (proc.child === 0) this.flushCapture(proc);
     this.notify({ name: change.event, processname: proc.name, groupname: proc.groupName, from_state: change.from_state, extra: change.extra });
     const pool = this.poolOf(proc);
+    if (!pool || !this.isListener(proc)) return;
     // The state this change entered: a step can pass through several (STARTING -> RUNNING -> EXITED).
     const state = ProcessState[change.event.slice('PROCESS_STATE_'.length) as ProcessStateName];
-    if (pool && this.isListener(proc)) this.applyFor(proc, pool.core.listenerProcessState(proc.name, state));
+    const fx: PoolEffect[] = [];
+    // An exit (Subprocess.finish) of a listener: an event it
+    // held unanswered goes back to the head of the buffer now, after the exit's
+    // own state event and before an autorestart spawns the next listener,
+    // which the same step may do (EXITED -> STARTING).
+    if (proc.child === 0) fx.push(...pool.core.listenerExited(proc.name));
+    fx.push(...pool.core.listenerProcessState(proc.name, state));
+    this.applyFor(proc, fx);
   }
 
   /** After a successful spawn, before any of its output. */
@@ -128,23 +154,30 @@ export class EventHub {
   output(proc: Subprocess, channel: Channel, data: Buffer): void {
     const pool = this.poolOf(proc);
     if (channel === 'stdout' && pool && this.isListener(proc)) {
+      // PEventListenerDispatcher formats the bytes with %s: b'READY\n'
+      if (this.logOutput) this.log.debug(`${pyRepr(proc.name)} stdout output:\n${pyBytesRepr(data)}`);
       proc.sink('stdout')?.write(data);
       this.applyFor(proc, pool.core.listenerOutput(proc.name, data));
       return;
     }
-    const eventsOn = channel === 'stdout' ? proc.config.stdout_events_enabled : proc.config.stderr_events_enabled;
     const splitter = this.splitters.get(proc)?.[channel];
     if (!splitter) {
-      // The native side wrote the file already; only the events are left.
-      if (eventsOn) this.logEvents(proc, channel, data);
+      // The native side wrote the file already; only the main log and events are left.
+      if (this.logOutput) this.logToMain(proc, channel, data);
+      if (channel === 'stdout' ? proc.config.stdout_events_enabled : proc.config.stderr_events_enabled) this.logEvents(proc, channel, data);
       return;
     }
-    for (const o of splitter.feed(data)) {
+    this.captured(proc, channel, splitter.feed(data));
+  }
+
+  private captured(proc: Subprocess, channel: Channel, outputs: CaptureOutput[]): void {
+    const eventsOn = channel === 'stdout' ? proc.config.stdout_events_enabled : proc.config.stderr_events_enabled;
+    for (const o of outputs) {
       if (o.kind === 'output') {
         if (!o.captured) proc.sink(channel)?.write(o.data);
+        if (this.logOutput && o.data.length) this.logToMain(proc, channel, o.data);
         if (eventsOn && o.data.length) this.logEvents(proc, channel, o.data);
       } else {
-        this.log.debug(`'${proc.name}' ${channel} emitted a comm event`);
         this.notify({
           name: channel === 'stdout' ? 'PROCESS_COMMUNICATION_STDOUT' : 'PROCESS_COMMUNICATION_STDERR',
           processname: proc.name,
@@ -152,8 +185,30 @@ export class EventHub {
           pid: proc.pid,
           data: o.data,
         });
+        this.log.debug(`${pyRepr(proc.name)} ${channel} emitted a comm event`);
       }
     }
+  }
+
+  /**
+   * The child is gone and its pipes were drained (the native side reports an
+   * exit after the last byte): what capture mode held back waiting for a
+   * token is logged. supervisord 4.2.5 loses it (a last read no longer than
+   * a token, or a token's first bytes at the very end).
+   */
+  private flushCapture(proc: Subprocess): void {
+    const s = this.splitters.get(proc);
+    if (!s) return;
+    this.splitters.delete(proc);
+    for (const channel of ['stdout', 'stderr'] as const) {
+      const splitter = s[channel];
+      if (splitter) this.captured(proc, channel, splitter.end());
+    }
+  }
+
+  // dispatchers.py POutputDispatcher._log, log_to_mainlog
+  private logToMain(proc: Subprocess, channel: Channel, data: Buffer): void {
+    this.log.debug(`${pyRepr(proc.name)} ${channel} output:\n${decodeChildData(data)}`);
   }
 
   private logEvents(proc: Subprocess, channel: Channel, data: Buffer): void {
@@ -168,8 +223,13 @@ export class EventHub {
     }
   }
 
-  /** After the exit's state change went out: an unanswered event goes back to the pool. */
+  /**
+   * After the exit's state changes went out. stateChanged() has already done
+   * both things (it sees the exit as a change with no child); kept for a
+   * caller that reports an exit without one.
+   */
   exited(proc: Subprocess): void {
+    this.flushCapture(proc);
     this.dropStdin(proc);
     const pool = this.poolOf(proc);
     if (pool && this.isListener(proc)) this.applyFor(proc, pool.core.listenerExited(proc.name));

@@ -146,8 +146,10 @@ export class ListenerPoolCore {
 
   /**
    * The listener died (Subprocess.finish). Feed its last output first (finish
-   * drains the pipes), then its new process state, then this: an event it
-   * held unanswered goes back to the head of the buffer.
+   * drains the pipes), then this: an event it held unanswered goes back to
+   * the head of the buffer. Call it before listenerSpawned() of the next
+   * instance, which forgets what the dead one held: an autorestart can spawn
+   * in the same step as the exit (EXITED -> STARTING).
    */
   listenerExited(name: string): PoolEffect[] {
     const l = this.listener(name);

@@ -29,7 +29,7 @@ export interface ProcessHost {
   /** a PROCESS_STATE_* change, for the event system */
   stateChanged(proc: Subprocess, change: EmitEffect): void;
   /** how a channel's bytes travel (event-hub.ts) */
-  route(proc: Subprocess, channel: 'stdout' | 'stderr'): { tap: boolean; nativeSink: boolean };
+  route(proc: Subprocess, channel: 'stdout' | 'stderr'): { tap: boolean; nativeSink: boolean; raw?: boolean };
   /** the child runs (its output may follow) */
   spawned(proc: Subprocess): void;
 }
@@ -165,7 +165,7 @@ export class Subprocess {
       ...(config.umask !== null ? { umask: config.umask } : {}),
       ...(user ? { user } : {}),
       processGroup: 'group',
-      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap, stripAnsi: host.stripAnsi },
+      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap, stripAnsi: host.stripAnsi && !out.raw },
       stderr: config.redirect_stderr
         ? 'stdout'
         : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap, stripAnsi: host.stripAnsi },
