@@ -140,7 +140,7 @@ export class Supervisor {
           break;
         }
         case 'tap-dropped':
-          this.log.error(`${e.bytes} bytes of ${e.stream} of pid ${e.pid} did not reach the event system (its queue was full)`);
+          this.tapDropped(e.pid, e.stream, e.bytes);
           break;
         case 'orphan':
           this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
@@ -155,6 +155,19 @@ export class Supervisor {
           break;
       }
     }
+  }
+
+  // Only channels that also have a log file can drop tap bytes (their output is
+  // on disk; only PROCESS_LOG events are missing). One line a second at most.
+  private dropped = { bytes: 0, since: -Infinity };
+  private tapDropped(pid: number, stream: string, bytes: number): void {
+    this.dropped.bytes += bytes;
+    const now = this.deps.clock.now();
+    if (now - this.dropped.since < 1000) return;
+    this.log.error(
+      `${this.dropped.bytes} bytes of output (latest: ${stream} of pid ${pid}) got no PROCESS_LOG events: the event system fell behind; the log files have every byte`,
+    );
+    this.dropped = { bytes: 0, since: now };
   }
 
   allProcesses(): Subprocess[] {
