@@ -206,6 +206,18 @@ export class Daemon implements DaemonControl {
   }
 
   private installSignals(): void {
+    // A bug in one request or one process's handling must not take every
+    // supervised program's supervisor down: say what broke, keep running.
+    const crash = (what: string) => (err: unknown) =>
+      this.log.critical(`${what}: ${(err as Error)?.stack ?? String(err)} (fastvisor keeps running; please report this)`);
+    if (!this.signalHandlers.has('uncaughtException')) {
+      const onCrash = crash('uncaught exception');
+      const onRejection = crash('unhandled rejection');
+      process.on('uncaughtException', onCrash);
+      process.on('unhandledRejection', onRejection);
+      this.signalHandlers.set('uncaughtException', onCrash as () => void);
+      this.signalHandlers.set('unhandledRejection', onRejection as () => void);
+    }
     const on = (sig: NodeJS.Signals, fn: () => void): void => {
       if (this.signalHandlers.has(sig)) return;
       this.signalHandlers.set(sig, fn);
@@ -334,7 +346,7 @@ export class Daemon implements DaemonControl {
       }
       this.supervisor.dispose();
       this.logSink?.close();
-      for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+      for (const [sig, fn] of this.signalHandlers) process.off(sig as NodeJS.Signals, fn);
       this.core.stop();
       this.exitCode?.(code);
     })();
