@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run bench [-- [bulk|chatty|many|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]
+// npm run bench [-- [bulk|chatty|many|rpc|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]
 //
 // Runs every scenario case × peer --runs times (default 3), each trial in a
 // fresh process (bench/trial.ts), runs interleaved so drift spreads over all
@@ -47,7 +47,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
     else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- [bulk|chatty|many|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]');
+      console.log('npm run bench [-- [bulk|chatty|many|rpc|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]');
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
@@ -135,6 +135,14 @@ interface Row {
   lagP99?: number;
   stopSec?: number;
   goSec?: number;
+  rssKB?: number;
+  rpcP50?: number;
+  rpcP99?: number;
+  rpcRateSerial?: number;
+  rpcRate?: number;
+  rpcRateRange?: [number, number];
+  rpcCpuMs?: number;
+  rpcBytes?: number;
   leftover: number;
   errors: string[];
   notes: string[];
@@ -174,6 +182,14 @@ function summarise(results: TrialResult[]): Row[] {
       lagP99: m((r) => r.lagMs?.p99),
       stopSec: m((r) => r.stopSec),
       goSec: m((r) => r.goSec),
+      rssKB: m((r) => r.rssKB),
+      rpcP50: m((r) => r.rpc?.latencyMs.p50),
+      rpcP99: m((r) => r.rpc?.latencyMs.p99),
+      rpcRateSerial: m((r) => r.rpc?.rateSerial),
+      rpcRate: m((r) => r.rpc?.rateConcurrent),
+      rpcRateRange: range((r) => r.rpc?.rateConcurrent),
+      rpcCpuMs: m((r) => r.rpc?.cpuMsPerCall),
+      rpcBytes: m((r) => r.rpc?.responseBytes),
       leftover: Math.max(0, ...rs.map((r) => r.leftover)),
       errors: rs.filter((r) => !r.ok).map((r) => `run ${r.run}: ${r.error?.split('\n')[0]}`),
       notes: [...new Set(rs.flatMap((r) => r.notes))],
@@ -197,7 +213,7 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
   const out: string[] = [];
   const find = (r: Row, peer: string) => rows.find((x) => x.scenario === r.scenario && x.case === r.case && x.peer === peer);
   const okStr = (r: Row) => (r.ok === r.runs ? '' : ` (${r.ok}/${r.runs} ok)`);
-  for (const scenario of ['bulk', 'chatty', 'many'] as const) {
+  for (const scenario of ['bulk', 'chatty', 'many', 'rpc'] as const) {
     const rs = rows.filter((r) => r.scenario === scenario);
     if (!rs.length) continue;
     out.push('', `## ${scenario}: ${SCENARIOS[scenario].describe}`, '');
@@ -246,6 +262,48 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
               fmt(r.lagP99, 1),
               ratio(r.cpuPct, c?.cpuPct),
               ratio(r.cpuPct, sd?.cpuPct),
+            ];
+          }),
+        ),
+      );
+    } else if (scenario === 'rpc') {
+      out.push(
+        table(
+          [
+            'case',
+            'peer',
+            'to all RUNNING s',
+            'RSS after start MiB',
+            'peak RSS MiB',
+            'p50 ms',
+            'p99 ms',
+            'calls/s (1 conn)',
+            'calls/s (4 conns)',
+            '(min–max)',
+            'CPU ms/call',
+            'reply KiB',
+            'p50 vs sd',
+            'calls/s vs sd',
+            'RSS vs sd',
+          ],
+          rs.map((r) => {
+            const sd = find(r, SUPERVISORD_PEER);
+            return [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.wallSec, 2),
+              mb(r.rssKB),
+              mb(r.peakRssKB),
+              fmt(r.rpcP50, 2),
+              fmt(r.rpcP99, 2),
+              fmt(r.rpcRateSerial, 1),
+              fmt(r.rpcRate, 1),
+              span(r.rpcRateRange, 1),
+              fmt(r.rpcCpuMs, 2),
+              fmt(r.rpcBytes === undefined ? undefined : r.rpcBytes / 1024, 0),
+              ratio(r.rpcP50, sd?.rpcP50),
+              ratio(r.rpcRate, sd?.rpcRate),
+              ratio(r.rssKB, sd?.rssKB),
             ];
           }),
         ),
@@ -310,6 +368,14 @@ function targets(rows: Row[]): string[] {
       `${mark(r.lostBytes === 0)} chatty ${r.peer}: ${r.lostBytes ?? '?'} bytes lost (target 0)`,
     );
   }
+  for (const r of rows.filter((x) => x.scenario === 'rpc' && x.peer === 'fastvisord')) {
+    const sd = get('rpc', r.case, SUPERVISORD_PEER);
+    if (!sd || r.rpcRate === undefined || sd.rpcRate === undefined) continue;
+    const q = r.rpcRate / sd.rpcRate;
+    const serial = r.rpcRateSerial !== undefined && sd.rpcRateSerial !== undefined ? (r.rpcRateSerial / sd.rpcRateSerial).toFixed(1) : '?';
+    const p50 = r.rpcP50 !== undefined && sd.rpcP50 !== undefined ? (sd.rpcP50 / r.rpcP50).toFixed(1) : '?';
+    out.push(`${mark(q >= 10)} rpc ${r.case}: ${q.toFixed(1)}× supervisord's calls/s (4 conns; 1 conn ${serial}×; p50 latency ${p50}× lower) (target ≥ 10×)`);
+  }
   return out.length > 3 ? out : [];
 }
 
@@ -362,6 +428,8 @@ async function main(): Promise<void> {
               r.cpuPct !== undefined ? `${r.cpuPct.toFixed(1)}% CPU` : r.cpuSec !== undefined ? `${r.cpuSec.toFixed(3)} CPU-s` : '',
               r.wallSec !== undefined ? `${r.wallSec.toFixed(2)} s` : '',
               r.lostBytes ? `LOST ${r.lostBytes} B` : '',
+              r.rpc ? `getAllProcessInfo p50 ${r.rpc.latencyMs.p50.toFixed(2)} ms, ${r.rpc.rateConcurrent.toFixed(1)} calls/s` : '',
+              r.rssKB !== undefined ? `RSS ${(r.rssKB / 1024).toFixed(1)} MiB` : '',
             ]
               .filter(Boolean)
               .join(', ')

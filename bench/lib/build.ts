@@ -39,9 +39,23 @@ export function buildBinaries(benchDir: string): { writer: string; pump: string 
  * fastvisor. The addon stays outside the bundle and is loaded from the repo.
  */
 export function bundleDriver(repoRoot: string): string {
-  const out = path.join(repoRoot, 'bench', '.build', 'fastvisor-driver.mjs');
+  return bundle(repoRoot, path.join(repoRoot, 'bench', 'peers', 'fastvisor-driver.ts'), 'fastvisor-driver.mjs');
+}
+
+/**
+ * fastvisor's daemon (src/cli/run-supervisord.ts) bundled the same way, for the
+ * scenarios that run the real daemon: what `npm run build` users run, minus tsc's
+ * one-file-per-module layout. It must sit in bench/.build/, two levels below the
+ * repository, where src/native/index.ts looks for the addon (packageRoot).
+ */
+export function bundleDaemon(repoRoot: string): string {
+  return bundle(repoRoot, path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts'), 'fastvisord.mjs');
+}
+
+function bundle(repoRoot: string, entry: string, name: string): string {
+  const out = path.join(repoRoot, 'bench', '.build', name);
   buildSync({
-    entryPoints: [path.join(repoRoot, 'bench', 'peers', 'fastvisor-driver.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -3,7 +3,7 @@
 // runner: a Work is what every peer is asked to run, a PeerSession is one
 // peer running it, a TrialResult is what one run measured.
 
-export type ScenarioName = 'bulk' | 'chatty' | 'many';
+export type ScenarioName = 'bulk' | 'chatty' | 'many' | 'rpc';
 
 export interface ProgramSpec {
   /** program name: w0, w1, … (supervisord's [program:wN]) */
@@ -48,6 +48,8 @@ export interface TrialContext {
 /** One peer running one Work. The pid is the process whose CPU and memory are measured. */
 export interface PeerSession {
   readonly pid: number;
+  /** the unix socket it answers supervisord's XML-RPC on, for peers that are daemons */
+  readonly rpcSocket?: string;
   /** Set up and idle, nothing spawned yet: the CPU baseline is read here. */
   ready(timeout: number): Promise<void>;
   /** Start every program; resolves once the peer has spawned them all. */
@@ -107,9 +109,29 @@ export interface TrialResult {
   lagMs?: { p50: number; p99: number; max: number; samples: number };
   /** how long the peer's orderly stop took, seconds */
   stopSec?: number;
+  /** rpc: VmRSS of the daemon once every program is RUNNING, KiB */
+  rssKB?: number;
+  /** rpc: getAllProcessInfo as a client sees it */
+  rpc?: RpcMeasure;
   /** processes carrying the trial token still alive after the peer stopped */
   leftover: number;
   via?: string;
   self?: Record<string, unknown>;
   notes: string[];
+}
+
+export interface RpcMeasure {
+  /** processes in each answer */
+  processes: number;
+  /** bytes of one answer */
+  responseBytes: number;
+  /** one call at a time on one keep-alive connection: request sent → last byte received, ms */
+  latencyMs: { p50: number; p99: number; calls: number };
+  /** calls completed per second, one connection, one call at a time */
+  rateSerial: number;
+  /** calls completed per second with `concurrency` connections each keeping one call in flight */
+  rateConcurrent: number;
+  concurrency: number;
+  /** daemon CPU ms per call over the concurrent window */
+  cpuMsPerCall?: number;
 }

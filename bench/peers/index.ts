@@ -3,12 +3,14 @@
 import type { PeerDef } from '../lib/types.js';
 import { cLoopPeer } from './c-loop.js';
 import { fastvisorPeer } from './fastvisor.js';
+import { fastvisordPeer } from './fastvisord.js';
 import { pm2Peer } from './pm2.js';
 import { supervisordPeer } from './supervisord.js';
 
 export const PEERS: Record<string, PeerDef> = {
   fastvisor: fastvisorPeer('fastvisor'),
   'fastvisor-batch0': fastvisorPeer('fastvisor-batch0', 0),
+  fastvisord: fastvisordPeer(),
   'c-loop': cLoopPeer('c-loop', false),
   'c-splice': cLoopPeer('c-splice', true),
   supervisord: supervisordPeer(),

@@ -9,8 +9,11 @@
 // For bulk and chatty the programs are autostart=false and started with
 // startAllProcesses once supervisord is up, so that Python's start-up is not
 // counted as pump work (fastvisor and the C loop are measured from the same
-// point: set up, nothing spawned). For many they are autostart=true and the
-// clock starts when supervisord is launched.
+// point: set up, nothing spawned). For many and rpc they are autostart=true
+// and the clock starts when supervisord is launched.
+//
+// daemonPeer() is the same peer for any daemon that reads supervisord.conf:
+// peers/fastvisord.ts runs fastvisor's own daemon through it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -22,8 +25,13 @@ import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
 export const SUPERVISORD = '/usr/bin/supervisord';
 export const PYTHON = '/usr/bin/python3';
 
+/** many and rpc measure the daemon from its launch: its programs start by themselves. */
+function autostarted(work: Work): boolean {
+  return work.kind === 'many' || work.kind === 'rpc';
+}
+
 function conf(work: Work, sock: string): string {
-  const autostart = work.kind === 'many';
+  const autostart = autostarted(work);
   const lines = [
     '[unix_http_server]',
     `file=${sock}`,
@@ -70,9 +78,25 @@ interface Reply {
 }
 
 export function supervisordPeer(): PeerDef {
-  return {
+  return daemonPeer({
     name: 'supervisord',
     describe: 'supervisord 4.2.5 (/usr/bin/supervisord, Python 3), stdout_logfile per program',
+    command: (confPath) => [SUPERVISORD, ['-c', confPath]],
+  });
+}
+
+export interface DaemonSpec {
+  name: string;
+  describe: string;
+  /** [file, args] that runs the daemon on a supervisord.conf (which says nodaemon=true) */
+  command(confPath: string, ctx: TrialContext): [string, string[]];
+}
+
+/** A daemon that reads supervisord.conf and answers supervisord's XML-RPC on a unix socket. */
+export function daemonPeer(spec: DaemonSpec): PeerDef {
+  return {
+    name: spec.name,
+    describe: spec.describe,
     launch(work: Work, ctx: TrialContext): PeerSession {
       const sock = path.join(work.scratch, 'supervisor.sock');
       const confPath = path.join(work.scratch, 'supervisord.conf');
@@ -80,18 +104,19 @@ export function supervisordPeer(): PeerDef {
       const env = { ...process.env };
       delete env.PYTHONPATH;
       delete env.PYTHONHOME;
-      const sd = new Proc('supervisord', ...pumpCommand(ctx, SUPERVISORD, ['-c', confPath]), { env, cwd: work.scratch, captureStdout: false });
+      const [file, args] = spec.command(confPath, ctx);
+      const sd = new Proc(spec.name, ...pumpCommand(ctx, file, args), { env, cwd: work.scratch, captureStdout: false });
       const rpc = new Proc('supervisor_rpc.py', PYTHON, [path.join(ctx.repoRoot, 'bench', 'peers', 'supervisor_rpc.py'), sock], { env });
 
       let busy: Promise<unknown> = Promise.resolve();
       const call = (req: Record<string, unknown>, timeout: number): Promise<Reply> => {
         const p = busy.then(async () => {
           const died = sd.exited.then((s) => {
-            throw new Error(`supervisord exited (${JSON.stringify(s)}): ${sd.stderrTail}`);
+            throw new Error(`${spec.name} exited (${JSON.stringify(s)}): ${sd.stderrTail}`);
           });
           const line = await Promise.race([rpc.nextLine(timeout, `reply to ${String(req.op)}`), died]);
           const r = JSON.parse(line) as Reply;
-          if (!r.ok) throw new Error(`supervisord RPC ${String(req.op)}: ${r.error}`);
+          if (!r.ok) throw new Error(`${spec.name} RPC ${String(req.op)}: ${r.error}`);
           return r;
         });
         rpc.send(JSON.stringify(req));
@@ -106,11 +131,12 @@ export function supervisordPeer(): PeerDef {
 
       return {
         pid: sd.pid,
+        rpcSocket: sock,
         async ready(timeout) {
-          if (work.kind !== 'many') await call({ op: 'wait_up', timeout: timeout / 1000 }, timeout + 2000);
+          if (!autostarted(work)) await call({ op: 'wait_up', timeout: timeout / 1000 }, timeout + 2000);
         },
         async go() {
-          if (work.kind !== 'many') await call({ op: 'start_all' }, 60_000);
+          if (!autostarted(work)) await call({ op: 'start_all' }, 60_000);
         },
         async finished(timeout) {
           const via = await waitForBytes(work, { timeout, allExited });
@@ -126,7 +152,7 @@ export function supervisordPeer(): PeerDef {
           // On SIGTERM alone supervisord stops one group after another with a
           // 1 s poll between them: 500 programs take minutes. `supervisorctl
           // stop all` (stopAllProcesses) signals them all at once; then SIGTERM.
-          if (work.kind === 'many') {
+          if (autostarted(work)) {
             try {
               await call({ op: 'stop_all' }, 30_000);
               const n = work.programs.length;

@@ -4,5 +4,6 @@ import { bulk } from './bulk.js';
 import { chatty } from './chatty.js';
 import type { Scenario } from './common.js';
 import { many } from './many.js';
+import { rpc } from './rpc.js';
 
-export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many };
+export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many, rpc };

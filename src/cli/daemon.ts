@@ -271,7 +271,15 @@ export class Daemon implements DaemonControl {
 
   shutdown(): void {
     if (this.phase === 'stopping') return;
+    const reloading = this.phase === 'reloading';
     this.phase = 'stopping';
+    // A reload in progress is stopping everything already; it sees the new
+    // phase and ends there instead of starting again (as supervisord's mood
+    // turns from RESTARTING to SHUTDOWN).
+    if (reloading) {
+      this.supervisor.setMood(SupervisorState.SHUTDOWN);
+      return;
+    }
     void this.supervisor.stopAll(SupervisorState.SHUTDOWN).then(() => this.finish(0));
   }
 
@@ -293,8 +301,10 @@ export class Daemon implements DaemonControl {
     void this.supervisor
       .stopAll(SupervisorState.RESTARTING)
       .then(async () => {
+        if (this.stopRequested()) return this.finish(0);
         await this.http?.close();
         this.http = null;
+        if (this.stopRequested()) return this.finish(0);
         this.supervisor.dispose();
         this.logSink?.close();
         this.model = next;
@@ -307,6 +317,8 @@ export class Daemon implements DaemonControl {
         if (!next.supervisord.nocleanup) this.cleanupAutoLogs();
         await this.startServices();
         this.writePidfile();
+        // A TERM while the servers opened: nothing of the new config runs yet.
+        if (this.stopRequested()) return this.finish(0);
         this.phase = 'running';
         this.supervisor.start();
       })
@@ -314,6 +326,12 @@ export class Daemon implements DaemonControl {
         this.log.critical(`restart failed: ${(err as Error).message}`);
         this.finish(2);
       });
+  }
+
+  // A method, not `phase === 'stopping'` inline: TypeScript narrows `phase`
+  // across the awaits of restart() and would call the check impossible.
+  private stopRequested(): boolean {
+    return this.phase === 'stopping';
   }
 
   reread(): Model {

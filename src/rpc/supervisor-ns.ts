@@ -82,21 +82,32 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     return [group, proc];
   };
 
+  // The lexical order, kept while the same groups are active: getAllProcessInfo is
+  // what clients poll, and re-sorting hundreds of groups for each call is waste.
+  // A group's processes never change; groups come and go as whole objects.
+  let lexicalCache: { groups: ProcessGroup[]; order: GP[] } | null = null;
+  const lexicalOrder = (): GP[] => {
+    const live = sup().groups;
+    const c = lexicalCache;
+    if (c && c.groups.length === live.size && c.groups.every((g) => live.get(g.name) === g)) return c.order;
+    const groups = [...live.values()].sort((a, b) => cmp(a.name, b.name));
+    const order: GP[] = [];
+    for (const g of groups) for (const p of [...g.processes.values()].sort((a, b) => cmp(a.name, b.name))) order.push([g, p]);
+    lexicalCache = { groups, order };
+    return order;
+  };
+
   // _getAllProcesses(): by priority, or lexical by group then process name.
   const allProcesses = (lexical = false): GP[] => {
+    if (lexical) return lexicalOrder();
     const out: GP[] = [];
-    if (lexical) {
-      const groups = [...sup().groups.values()].sort((a, b) => cmp(a.name, b.name));
-      for (const g of groups) for (const p of [...g.processes.values()].sort((a, b) => cmp(a.name, b.name))) out.push([g, p]);
-    } else {
-      for (const g of byPriority([...sup().groups.values()])) for (const p of processesByPriority(g)) out.push([g, p]);
-    }
+    for (const g of byPriority([...sup().groups.values()])) for (const p of processesByPriority(g)) out.push([g, p]);
     return out;
   };
 
-  const info = (group: ProcessGroup, proc: Subprocess): XmlRpcStruct => {
-    const clock = sup().clock;
-    const m = machineInfo(proc.config, proc.status, clock.now(), clock.wall());
+  // now/wall are read once per call: getAllProcessInfo answers for hundreds at once.
+  const info = (group: ProcessGroup, proc: Subprocess, now: number, wall: number): XmlRpcStruct => {
+    const m = machineInfo(proc.config, proc.status, now, wall);
     const stdout = proc.logfiles.stdout ?? '';
     return {
       name: proc.name,
@@ -216,7 +227,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     const [, proc] = getGroupAndProcess(name);
     if (!proc) throw new RPCError(Faults.BAD_NAME, name);
     const file = proc.logfiles[channel];
-    if (file === null || !existsSync(file)) throw new RPCError(Faults.NO_FILE, file ?? 'None');
+    if (file === null || !existsSync(file)) throw noFile(file);
     try {
       return readFile(file, offset, length);
     } catch (err) {
@@ -274,7 +285,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     readLog: m(['string', 'int', 'int'], ['offset', 'length'], 'Read length bytes from the main log starting at offset', ([o, l]) => {
       update();
       const file = ctl.mainLogFile;
-      if (file === null || !existsSync(file)) throw new RPCError(Faults.NO_FILE, file ?? 'None');
+      if (file === null || !existsSync(file)) throw noFile(file);
       try {
         return readFile(file, int(o, 'offset'), int(l, 'length'));
       } catch (err) {
@@ -286,23 +297,28 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
       update();
       const file = ctl.mainLogFile;
       if (file === null || !existsSync(file)) throw new RPCError(Faults.NO_FILE);
+      // supervisord logs this line before the handler reopens, so it lands in
+      // the removed file (and on stdout), and the new log starts empty.
+      sup().log.info('reopening log file');
       try {
         ctl.clearMainLog();
       } catch {
         throw new RPCError(Faults.FAILED);
       }
-      sup().log.info('reopening log file');
       return true;
     }),
+    // supervisord changes its mood at once, so the calls after these in the
+    // same multicall already get SHUTDOWN_STATE; the stopping happens later.
+    // The daemon sets the mood synchronously (stopAll) and closes its servers
+    // only after in-flight answers, this one included, went out.
     shutdown: m(['boolean'], [], 'Shut down the supervisor process', () => {
       update();
-      // After the answer is on its way, as supervisord's mood change takes effect in its next loop.
-      setImmediate(() => ctl.shutdown());
+      ctl.shutdown();
       return true;
     }),
     restart: m(['boolean'], [], 'Restart the supervisor process', () => {
       update();
-      setImmediate(() => ctl.restart());
+      ctl.restart();
       return true;
     }),
     reloadConfig: m(['array'], [], 'Reload the configuration.', () => {
@@ -361,11 +377,13 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
       const name = str(n, 'name');
       const [group, proc] = getGroupAndProcess(name);
       if (!proc) throw new RPCError(Faults.BAD_NAME, name);
-      return info(group, proc);
+      return info(group, proc, sup().clock.now(), sup().clock.wall());
     }),
     getAllProcessInfo: m(['array'], [], 'Get info about all processes', () => {
       update();
-      return allProcesses(true).map(([g, p]) => info(g, p));
+      const now = sup().clock.now();
+      const wall = sup().clock.wall();
+      return allProcesses(true).map(([g, p]) => info(g, p, now, wall));
     }),
     readProcessStdoutLog: m(['string', 'string', 'int', 'int'], ['name', 'offset', 'length'], "Read length bytes from name's stdout log starting at offset", ([n, o, l]) => {
       update();
@@ -449,6 +467,11 @@ function processesByPriority(g: ProcessGroup): Subprocess[] {
 function supervisorStateName(mood: number): SupervisorStateName {
   const names: Record<number, SupervisorStateName> = { 2: 'FATAL', 1: 'RUNNING', 0: 'RESTARTING', [-1]: 'SHUTDOWN' } as Record<number, SupervisorStateName>;
   return names[mood]!;
+}
+
+/** RPCError(NO_FILE, logfile): a None logfile adds no text (`NO_FILE`, not `NO_FILE: None`). */
+function noFile(file: string | null): RPCError {
+  return file === null ? new RPCError(Faults.NO_FILE) : new RPCError(Faults.NO_FILE, file);
 }
 
 /** Python's %s of an XML-RPC value, for fault texts. */

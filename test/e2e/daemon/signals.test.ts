@@ -71,6 +71,27 @@ describe('signals', () => {
     expect(still.map((i) => [i.name, i.pid])).toEqual(after.map((i) => [i.name, i.pid]));
   });
 
+  it('TERM during a reload ends it: nothing of the reload starts, nothing outlives the daemon', async () => {
+    const d = await startDaemon(
+      'fastvisor',
+      `[program:stubborn]\ncommand=/bin/sh -c "trap '' TERM; exec /bin/sleep 300"\nstopwaitsecs=2\nstartsecs=0\n`,
+    );
+    const info = (await pollUntil(async () => {
+      const i = (await d.rpc('supervisor.getProcessInfo', 'stubborn')) as Info;
+      return i.statename === 'RUNNING' && i;
+    })) as Info;
+    process.kill(d.pid, 'SIGHUP');
+    await pollUntil(() => d.mainLog().includes('received SIGHUP indicating restart request'), { what: 'reload begun' });
+    process.kill(d.pid, 'SIGTERM');
+    const code = await new Promise<number | null>((r) => (d.proc.exitCode !== null ? r(d.proc.exitCode) : d.proc.once('exit', (c) => r(c))));
+    expect(code).toBe(0);
+    expect(isAlive(info.pid)).toBe(false);
+    const log = d.mainLog();
+    const afterTerm = log.slice(log.indexOf('received SIGTERM'));
+    expect(afterTerm).not.toContain('spawned:');
+    expect(afterTerm).toContain('stopped: stubborn (terminated by SIGKILL)');
+  });
+
   it('TERM: children never outlive a graceful shutdown, exit 0', async () => {
     const d = await startDaemon('fastvisor', `[program:a]\ncommand=/bin/sleep 300\nstartsecs=0\nnumprocs=3\nprocess_name=%(program_name)s_%(process_num)d\n`);
     const infos = (await pollUntil(async () => {
