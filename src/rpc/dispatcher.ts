@@ -9,6 +9,7 @@ import { parseMethodCall, serializeFault, serializeResponse, XmlRpcParseError } 
 import { Faults, RPCError } from './faults.js';
 import { checkArity, NOT_DONE_YET, str, type Deferred, type MethodResult, type Namespace } from './methods.js';
 import { createFastvisorNamespace } from './fastvisor-ns.js';
+import { MAIN_RPCINTERFACE } from '../config/sections/rpcinterface.js';
 import { createSupervisorNamespace, type SupervisorControl } from './supervisor-ns.js';
 
 /** How often a deferred answer is looked at again, besides every state change (supervisord: 0.05 s). */
@@ -27,9 +28,18 @@ export class HttpStatusError extends Error {
   }
 }
 
+/**
+ * supervisord serves a namespace per [rpcinterface:NAME] section (the only
+ * factory there is here being the standard one); without the section there
+ * is no supervisor.* and supervisorctl says so. system.* is always there.
+ */
 export function createNamespaces(ctl: SupervisorControl): Map<string, Namespace> {
   const namespaces = new Map<string, Namespace>();
-  namespaces.set('supervisor', createSupervisorNamespace(ctl));
+  const main = ctl.model.rpcinterfaces.filter((r) => r.factory === MAIN_RPCINTERFACE);
+  if (main.length) {
+    const ns = createSupervisorNamespace(ctl);
+    for (const r of main) namespaces.set(r.name, ns);
+  }
   namespaces.set('fastvisor', createFastvisorNamespace(ctl));
   namespaces.set('system', createSystemNamespace(namespaces));
   return namespaces;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { launch, pidAlive, rpcCall, stopAllDaemons, type DaemonKind } from '../../helpers/daemon-harness.js';
+import { launch, pidAlive, rpcCall, stopAllDaemons, supervisorctl, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { childrenOf } from '../../helpers/procs.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
@@ -111,7 +111,7 @@ describe('daemonizing', () => {
     const conf = path.join(dir, 'd.conf');
     writeFileSync(
       conf,
-      `[supervisord]\nlogfile=${dir}/d.log\npidfile=${dir}/d.pid\nchildlogdir=${dir}\n[unix_http_server]\nfile=${dir}/d.sock\n[program:sleeper]\ncommand=/bin/sleep 300\nstartsecs=0\n`,
+      `[supervisord]\nlogfile=${dir}/d.log\npidfile=${dir}/d.pid\nchildlogdir=${dir}\n[unix_http_server]\nfile=${dir}/d.sock\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[program:sleeper]\ncommand=/bin/sleep 300\nstartsecs=0\n`,
     );
     const r = launch('fastvisor', ['-c', conf], dir);
     expect(r).toMatchObject({ status: 0, stderr: '' });
@@ -161,5 +161,32 @@ describe('daemonizing', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('without [rpcinterface:supervisor]', () => {
+  it('there is no supervisor namespace, and supervisorctl says so as it does with supervisord', async () => {
+    const out: Record<string, { status: number | null; stdout: string; stderr: string }> = {};
+    for (const kind of KINDS) {
+      const dir = tmpDir(`fv-norpc-${kind}-`);
+      const conf = path.join(dir, 'n.conf');
+      writeFileSync(
+        conf,
+        `[supervisord]\nlogfile=${dir}/d.log\npidfile=${dir}/d.pid\nchildlogdir=${dir}\n[unix_http_server]\nfile=${dir}/d.sock\n[supervisorctl]\nserverurl=unix://${dir}/d.sock\n`,
+      );
+      expect(launch(kind, ['-c', conf], dir).status).toBe(0);
+      // supervisord's launcher returns before its daemon has written the pid file.
+      const pidfile = path.join(dir, 'd.pid');
+      const pid = await pollUntil(() => existsSync(pidfile) && Number(readFileSync(pidfile, 'utf8')), { what: 'pid file' });
+      try {
+        const r = supervisorctl(conf, ['status']);
+        out[kind] = { ...r, stdout: r.stdout.replaceAll(dir, '@DIR@') };
+      } finally {
+        process.kill(pid, 'SIGTERM');
+        await pollUntil(() => !pidAlive(pid), { what: `${kind} gone` });
+      }
+    }
+    expect(out.fastvisor).toEqual(out.supervisord);
+    expect(out.fastvisor!.stdout).toContain('did not recognize the supervisor namespace');
   });
 });
