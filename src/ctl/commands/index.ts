@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// The default plugin's commands by name, each module loaded only when used so a
+// one-shot `status` does not pay for tail, fg or the shell.
+import type { Controller } from '../controller.js';
+
+export interface Command {
+  /** do_<name>: true stops the shell (quit, exit). */
+  run(ctl: Controller, arg: string): Promise<boolean | void>;
+  /** help_<name>. */
+  help(ctl: Controller): void;
+}
+
+type CommandModule = Record<string, Command>;
+
+const MODULES: Record<string, () => Promise<CommandModule>> = {
+  add: () => import('./groups.js'),
+  avail: () => import('./groups.js'),
+  clear: () => import('./processes.js'),
+  exit: () => import('./session.js'),
+  fg: () => import('./fg.js'),
+  maintail: () => import('./tail.js'),
+  open: () => import('./server.js'),
+  pid: () => import('./pid.js'),
+  quit: () => import('./session.js'),
+  reload: () => import('./server.js'),
+  remove: () => import('./groups.js'),
+  reread: () => import('./groups.js'),
+  restart: () => import('./processes.js'),
+  shutdown: () => import('./server.js'),
+  signal: () => import('./processes.js'),
+  start: () => import('./processes.js'),
+  status: () => import('./status.js'),
+  stop: () => import('./processes.js'),
+  tail: () => import('./tail.js'),
+  update: () => import('./groups.js'),
+  version: () => import('./server.js'),
+};
+
+/** The documented commands, sorted as `help` lists them (dir() order). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(MODULES).sort();
+
+export async function loadCommand(name: string): Promise<Command> {
+  const mod = await MODULES[name]!();
+  return mod[name]!;
+}
