@@ -2,8 +2,8 @@
 // Compares fastvisor's supervisorctl with Python's: both run the same command lines
 // against the same daemon, and their stdout, stderr and exit status are compared
 // after masking what legitimately differs between two runs (pids, uptimes, times).
-// The daemon is the real supervisord 4.2.5 today; DAEMONS is the one place to add
-// fastvisor's daemon once it exists.
+// Every comparison runs against each daemon in DAEMONS: the real supervisord
+// 4.2.5 and fastvisor's (from source, through tsx).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+import { fastvisordCommand } from './daemon-harness.js';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/rpc/codec.js';
 import { pollUntil } from './poll.js';
@@ -33,7 +35,7 @@ export interface DaemonSpec {
 /** The daemons every comparison runs against. */
 export const DAEMONS: DaemonSpec[] = [
   { name: 'supervisord', command: (conf) => ['/usr/bin/supervisord', ['-n', '-c', conf]] },
-  // { name: 'fastvisor', command: (conf) => [process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/run-supervisord.ts'), '-n', '-c', conf]] },
+  { name: 'fastvisor', command: (conf) => [fastvisordCommand()[0], [...fastvisordCommand()[1], '-n', '-c', conf]] },
 ];
 
 export interface CtlRequest {

@@ -209,6 +209,12 @@ describe.each(DAEMONS)('where ours does better than 4.2.5, against $name', (spec
 
   it('tail of coloured output: Python fails to parse the reply, ours prints it', async () => {
     const { py, ts } = await pair.both({ argv: ['-c', d.conf, 'tail', 'color'] });
+    if (spec.name === 'fastvisor') {
+      // fastvisor's daemon sends XML 1.0 only (ESC becomes U+FFFD): both clients print the same.
+      expect(ts).toEqual({ stdout: '\uFFFD[31mred\uFFFD[0m plain\n\n', stderr: '', code: 0 });
+      expect(py).toEqual(ts);
+      return;
+    }
     expect(py.stdout).toMatch(/^error: <class 'xml.parsers.expat.ExpatError'>, not well-formed \(invalid token\)/);
     expect(ts).toEqual({ stdout: '\x1b[31mred\x1b[0m plain\n\n', stderr: '', code: 0 });
   });
