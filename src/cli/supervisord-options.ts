@@ -2,9 +2,9 @@
 // supervisord's command line, as options.py ServerOptions reads it: Python
 // getopt over the same option table, each value through the same converter,
 // and the same "Error: ... / For help, use PROG -h" exit 2 on any problem.
-import { pyRepr } from '../config/datatypes.js';
 import {
   byte_size,
+  pyRepr,
   existing_directory,
   existing_dirpath,
   integer,
@@ -12,27 +12,11 @@ import {
   octal_type,
   ValueError,
 } from '../config/datatypes.js';
+import type { ServerOverrides } from '../config/load.js';
 import { getopt, GetoptError } from './getopt.js';
 
-/** Command-line values; they win over the config file (options.py _set prio 2). */
-export interface CommandLineOverrides {
-  nodaemon?: boolean;
-  silent?: boolean;
-  user?: string;
-  umask?: number;
-  directory?: string;
-  logfile?: string;
-  logfile_maxbytes?: number;
-  logfile_backups?: number;
-  loglevel?: number;
-  pidfile?: string;
-  identifier?: string;
-  childlogdir?: string;
-  minfds?: number;
-  minprocs?: number;
-  nocleanup?: boolean;
-  strip_ansi?: boolean;
-}
+/** Command-line values, converted; they win over the config file (options.py _set prio 2). */
+export type CommandLineOverrides = ServerOverrides;
 
 export type ParsedCommandLine =
   | { kind: 'run'; configfile: string | null; overrides: CommandLineOverrides }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expanduser, ValueError } from '../config/datatypes.js';
 import { environ_expansions, expand, type Expansions } from '../config/expand.js';
 import { get, readIni, type IniDocument } from '../config/ini-reader.js';
+import { normpath } from '../config/pypath.js';
 
 export interface CtlSection {
   serverurl: string;
@@ -17,28 +18,10 @@ export interface CtlSection {
   history_file: string | null;
 }
 
-/** posixpath.normpath: like path.normalize, except that exactly two leading slashes stay. */
-export function pyNormpath(p: string): string {
-  if (p === '') return '.';
-  let initial = p.startsWith('/') ? 1 : 0;
-  if (initial && p.startsWith('//') && !p.startsWith('///')) initial = 2;
-  const out: string[] = [];
-  for (const comp of p.split('/')) {
-    if (comp === '' || comp === '.') continue;
-    if (comp !== '..' || (!initial && out.length === 0) || (out.length > 0 && out[out.length - 1] === '..')) {
-      out.push(comp);
-    } else if (out.length > 0) {
-      out.pop();
-    }
-  }
-  const joined = '/'.repeat(initial) + out.join('/');
-  return joined || '.';
-}
-
 /** options.py normalize_path: normpath(abspath(expanduser(v))). */
 export function normalizePath(v: string, cwd: string): string {
   const e = expanduser(v);
-  return pyNormpath(e.startsWith('/') ? e : `${cwd.replace(/\/+$/, '')}/${e}`);
+  return normpath(e.startsWith('/') ? e : `${cwd.replace(/\/+$/, '')}/${e}`);
 }
 
 function exists(p: string): boolean {

@@ -8,17 +8,6 @@
 export const LogLevel = { CRIT: 50, ERRO: 40, WARN: 30, INFO: 20, DEBG: 10, TRAC: 5, BLAT: 3 } as const;
 export type LogLevelName = keyof typeof LogLevel;
 
-// The names [supervisord] loglevel= accepts (loggers.py LevelsByDescription).
-export const levelByDescription: Record<string, number> = {
-  critical: 50,
-  error: 40,
-  warn: 30,
-  info: 20,
-  debug: 10,
-  trace: 5,
-  blather: 3,
-};
-
 const nameByNumber = new Map<number, LogLevelName>(
   Object.entries(LogLevel).map(([k, v]) => [v, k as LogLevelName]),
 );

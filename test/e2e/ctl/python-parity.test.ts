@@ -6,7 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { complete, currentWord } from '../../../src/ctl/completion.js';
-import { pyNormpath, normalizePath } from '../../../src/ctl/config.js';
+import { normalizePath } from '../../../src/ctl/config.js';
+import { normpath } from '../../../src/config/pypath.js';
 import { Controller, parseline } from '../../../src/ctl/controller.js';
 import { columnize, makeNamespec, pySplit, splitNamespec } from '../../../src/ctl/py.js';
 import { python } from '../../helpers/python.js';
@@ -87,7 +88,7 @@ describe('parity with the Python supervisorctl is built from', () => {
         'print(json.dumps([[os.path.normpath(p) if p else ".", normalize_path(p)] for p in json.load(sys.stdin)]))',
       paths,
     );
-    expect(paths.map((p) => [pyNormpath(p), normalizePath(p, '/tmp')])).toEqual(py);
+    expect(paths.map((p) => [normpath(p), normalizePath(p, '/tmp')])).toEqual(py);
   });
 
   it('Controller.complete', async () => {

@@ -37,6 +37,7 @@ const LEAVES = new Set([
   'config/datatypes.ts',
   'config/ini-reader.ts',
   'config/expand.ts',
+  'config/pypath.ts',
 ]);
 
 function files(dir: string): string[] {
