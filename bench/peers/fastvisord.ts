@@ -3,9 +3,6 @@
 // writes, run by src/cli/run-supervisord.ts bundled to plain JavaScript (no tsx
 // in the measured process; see lib/build.ts), talked to over the same XML-RPC.
 import { bundleDaemon } from '../lib/build.js';
-
-/** The flags bin/fastvisord.js runs Node with (its shebang), so the bench measures what users run. */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 import type { PeerDef } from '../lib/types.js';
 import { daemonPeer } from './supervisord.js';
 
@@ -13,6 +10,6 @@ export function fastvisordPeer(): PeerDef {
   return daemonPeer({
     name: 'fastvisord',
     describe: "fastvisor's daemon (src/cli/run-supervisord.ts bundled with esbuild, plain Node), on the same supervisord.conf",
-    command: (confPath, ctx) => [process.execPath, [...DAEMON_NODE_FLAGS, bundleDaemon(ctx.repoRoot), '-c', confPath]],
+    command: (confPath, ctx) => [process.execPath, [bundleDaemon(ctx.repoRoot), '-c', confPath]],
   });
 }
