@@ -720,15 +720,21 @@ export function processInfo(
   wall: number,
 ): ProcessInfoFields {
   const epoch = (t: number | null): number => (t === null ? 0 : cappedInt((wall - (now - t)) / 1000));
-  const fields = {
-    start: epoch(status.laststart),
-    stop: epoch(status.laststop),
-    now: cappedInt(wall / 1000),
+  const start = epoch(status.laststart);
+  const stop = epoch(status.laststop);
+  const nowSecs = cappedInt(wall / 1000);
+  const spawnerr = status.spawnerr ?? '';
+  // No object spreads: getAllProcessInfo builds this for every process on every call.
+  const description = interpretProcessInfo({ name: config.name, state: status.state, start, stop, now: nowSecs, pid: status.pid, spawnerr });
+  return {
+    start,
+    stop,
+    now: nowSecs,
     state: status.state,
     statename: processStateName(status.state),
-    spawnerr: status.spawnerr ?? '',
+    spawnerr,
     exitstatus: status.exitstatus ?? 0,
     pid: status.pid,
+    description,
   };
-  return { ...fields, description: interpretProcessInfo({ ...fields, name: config.name }) };
 }
