@@ -4,7 +4,7 @@
 // lines, state-change events. supervisord's process.py Subprocess, minus the
 // decisions, which all live in machine.ts.
 import type { ProcessConfig } from '../config/model.js';
-import { createAutoLogName } from '../log/channel-spec.js';
+import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -214,14 +214,7 @@ export class Subprocess {
 
   private resolveLogfile(channel: Channel): string | null {
     const setting = channel === 'stdout' ? this.config.stdout_logfile : this.config.stderr_logfile;
-    switch (setting.kind) {
-      case 'path':
-        return setting.path;
-      case 'none':
-        return null;
-      case 'auto':
-        return createAutoLogName(this.host.childlogdir, this.config.name, channel, this.host.identifier);
-    }
+    return logfilePath(setting, () => createAutoLogName(this.host.childlogdir, this.config.name, channel, this.host.identifier));
   }
 
   // The files stay open across restarts (supervisord reopens them at every

@@ -6,15 +6,13 @@
 // 4.2.5 and fastvisor's (from source, through tsx).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { fastvisordCommand } from './daemon-harness.js';
-
-import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/rpc/codec.js';
+import type { XmlRpcValue } from '../../src/rpc/codec.js';
+import { Fault, fastvisordCommand, rpcCall } from './daemon-harness.js';
 import { pollUntil } from './poll.js';
 import { childrenOf, isAlive, track } from './procs.js';
 import { tmpDir } from './tmp.js';
@@ -51,42 +49,11 @@ export interface CtlResult {
   code: number;
 }
 
-export class RpcFault extends Error {
-  constructor(
-    readonly faultCode: number,
-    readonly faultString: string,
-  ) {
-    super(`${faultCode}: ${faultString}`);
-  }
-}
+export { Fault as RpcFault };
 
-/** One XML-RPC call, written here (not with the client under test) to set up state. */
-export function rpc(
-  where: { socketPath: string; auth?: string },
-  method: string,
-  ...params: XmlRpcValue[]
-): Promise<XmlRpcValue> {
-  const body = serializeMethodCall(method, params);
-  const headers: Record<string, string> = { 'Content-Type': 'text/xml', 'Content-Length': String(body.length) };
-  if (where.auth) headers['Authorization'] = `Basic ${Buffer.from(where.auth).toString('base64')}`;
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: where.socketPath, path: '/RPC2', method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-        try {
-          const r = parseMethodResponse(Buffer.concat(chunks));
-          if (r.kind === 'fault') reject(new RpcFault(r.faultCode, r.faultString));
-          else resolve(r.params[0]!);
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** One XML-RPC call, made without the client under test, to set up state. */
+export function rpc(where: { socketPath: string; auth?: string }, method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+  return rpcCall(where.socketPath, method, params, where.auth);
 }
 
 /** A TCP port nobody listens on right now. */
@@ -190,7 +157,7 @@ async function launch(
         return (await rpc(where, 'supervisor.getState')) !== undefined;
       } catch (e) {
         // Without the supervisor namespace the server still answers, with a fault.
-        return e instanceof RpcFault;
+        return e instanceof Fault;
       }
     },
     { timeout: 15_000, interval: 50, what: `${spec.name} to answer on ${where.socketPath}` },

@@ -35,12 +35,14 @@ export class Fault extends Error {
   }
 }
 
-/** One XML-RPC call over a unix socket. */
-export function rpcCall(socketPath: string, method: string, params: XmlRpcValue[] = []): Promise<XmlRpcValue> {
+/** One XML-RPC call over a unix socket; auth is "user:password" for Basic auth. */
+export function rpcCall(socketPath: string, method: string, params: XmlRpcValue[] = [], auth?: string): Promise<XmlRpcValue> {
   const body = serializeMethodCall(method, params);
+  const headers: Record<string, string> = { 'Content-Type': 'text/xml', 'Content-Length': String(body.length) };
+  if (auth) headers['Authorization'] = `Basic ${Buffer.from(auth).toString('base64')}`;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, path: '/RPC2', method: 'POST', headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length } },
+      { socketPath, path: '/RPC2', method: 'POST', headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

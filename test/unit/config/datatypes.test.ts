@@ -8,22 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as dt from '../../../src/config/datatypes.js';
 import { python } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
+import { rng } from '../../helpers/rng.js';
 
 afterAll(removeTmpDirs);
 
 const dir = tmpDir('fv-datatypes-');
 mkdirSync(path.join(dir, 'sub'));
-
-// A small deterministic generator (mulberry32), so the generated inputs are the same on every run.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KV_KEYS = ['A', 'B_2', 'key', '"K"', 'a.b', '1', 'é', ''];
 const KV_VALUES = ['x', '1', '/usr/bin:/bin', '"a,b"', "'c d'", '"', "'", '@', 'é', '#', 'a#b', '\\', '%', '$', '=',

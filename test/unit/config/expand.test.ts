@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { environ_expansions, expand, expand_here, type Expansions } from '../../../src/config/expand.js';
 import { python } from '../../helpers/python.js';
+import { rng } from '../../helpers/rng.js';
 
 const NAMES: Expansions = {
   ENV_HOME: '/root',
@@ -52,17 +53,6 @@ const fixed: string[] = [
   'ünïcødé %(one)s %é',
   'line\none %(nope)s',
 ];
-
-// A small deterministic generator (mulberry32), so the fuzz cases are the same on every run.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['%', '%%', '(', ')', '(here)', '(process_num)', '(big)', '(neg)', '(zero)', '(one)', '(none)', '(nope)',
   's', 'd', 'i', 'x', 'X', 'o', 'e', 'E', 'f', 'g', 'G', 'c', 'r', 'a', 'y', 'l', 'h', '-', '+', ' ', '#', '0', '5',

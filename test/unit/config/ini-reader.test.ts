@@ -16,6 +16,7 @@ import {
 } from '../../../src/config/ini-reader.js';
 import { python } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
+import { rng } from '../../helpers/rng.js';
 
 afterAll(removeTmpDirs);
 
@@ -70,17 +71,6 @@ const fixed: Record<string, string[]> = {
   'an included file with bad lines': ['[s]\na=1\n', '[t]\nbad\n'],
   'a value cannot continue into the next file': ['[s]\na=1\n', '[s]\n  b=2\nc=3\n'],
 };
-
-// A small deterministic generator (mulberry32), so the generated files are the same on every run.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LINES = ['[s]', '[S]', '[program:x]', '[DEFAULT]', '  [s]', '[]', '[a]b]', '[t] ;c', 'a=1', 'A = 2', 'b: 3',
   'c =', '=x', ':y', 'bogus', '  cont', '\tcont2', '    deep = er', '', '   ', '; comment', '# comment',

@@ -12,19 +12,9 @@ import { abspath, join, normpath, split } from '../../../src/config/pypath.js';
 import { decodeConfigText } from '../../../src/config/read-text.js';
 import { python } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
+import { rng } from '../../helpers/rng.js';
 
 afterAll(removeTmpDirs);
-
-// mulberry32: the same generated inputs on every run.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function strings(seed: number, count: number, alphabet: string[], maxLen: number, minLen = 0): string[] {
   const r = rng(seed);

@@ -8,15 +8,7 @@ import { BEGIN_TOKEN, CaptureSplitter, END_TOKEN, type CaptureOutput } from '../
 import { Ticker } from '../../../src/events/tick.js';
 import type { AnyEvent } from '../../../src/events/types.js';
 import { python } from '../../helpers/python.js';
-
-// A small deterministic PRNG, so a failure names a reproducible seed.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { lcg as rng } from '../../helpers/rng.js';
 
 function splitRandomly(data: Buffer, rand: () => number, maxChunk: number): Buffer[] {
   const chunks: Buffer[] = [];

@@ -11,6 +11,7 @@ import { parseEventsOption, type AnyEvent } from '../../../src/events/types.js';
 import { GlobalSerial, ListenerPoolCore, type PoolEffect } from '../../../src/process/listener-pool-core.js';
 import { ProcessState, type ProcessStateName } from '../../../src/process/states.js';
 import { python } from '../../helpers/python.js';
+import { lcg as rng } from '../../helpers/rng.js';
 
 interface PoolSpec {
   name: string;
@@ -173,13 +174,6 @@ const scenarios: Scenario[] = [
 
 // Random scripts over two listeners and a small buffer: every interleaving of
 // events, answers, garbage, deaths and respawns the generator happens on.
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 for (let seed = 1; seed <= 25; seed++) {
   const rand = rng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;

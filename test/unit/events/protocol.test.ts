@@ -11,6 +11,7 @@ import {
 } from '../../../src/events/protocol.js';
 import { EventListenerState } from '../../../src/process/states.js';
 import { python } from '../../helpers/python.js';
+import { lcg as rng } from '../../helpers/rng.js';
 
 /** 'busy': the pool sent an event; a string or byte array: one read of stdout */
 type Step = 'busy' | string | number[];
@@ -52,13 +53,6 @@ const scenarios: Scenario[] = [
 
 // Random conversations, read in random pieces: 'busy' goes in wherever the
 // listener has just become READY (decided by the TS reader; Python checks it).
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 for (let seed = 1; seed <= 40; seed++) {
   const rand = rng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
