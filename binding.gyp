@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/spawn.cc",
+        "native/spawner.cc",
         "native/user.cc",
         "native/io_loop.cc",
         "native/logfile.cc",

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 
 #include "io_loop.h"
 #include "spawn.h"
+#include "spawner.h"
 #include "user.h"
 
 namespace fv {
@@ -30,6 +32,7 @@ using Tsfn = Napi::TypedThreadSafeFunction<Addon, void, call_js>;
 
 struct Addon {
   IoLoop loop;
+  Spawner spawner{&loop};  // declared after loop: destroyed (joined) first
   Tsfn tsfn;
   uv_signal_t* sigchld = nullptr;  // only when exits need SIGCHLD (poll backend, orphan reaping)
   std::vector<Event> batch;
@@ -87,7 +90,9 @@ void stop_addon(Addon* a) {
              [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     a->sigchld = nullptr;
   }
-  // Join the I/O thread before releasing the function it calls.
+  // Join the spawn thread, then the I/O thread, before releasing the
+  // function they call.
+  a->spawner.stop();
   a->loop.stop();
   if (a->tsfn) {
     a->tsfn.Release();
@@ -100,6 +105,11 @@ Addon* get(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<A
 Napi::Value usage(Napi::Env env, const char* text) {
   Napi::TypeError::New(env, text).ThrowAsJavaScriptException();
   return env.Undefined();
+}
+
+bool misuse(Napi::Env env, const char* text) {
+  usage(env, text);
+  return false;
 }
 
 Napi::Object errno_result(Napi::Env env, int neg_errno) {
@@ -176,46 +186,55 @@ constexpr const char* kSpawnUsage =
     "stdout: { mode: 'pipe'|'null', sink?: number, tap?: boolean, stripAnsi?: boolean }, "
     "stderr: { mode: 'pipe'|'null'|'stdout', ... } })";
 
-// spawn(plan) -> { pid, child } | { errno, stage, pid? }
-Napi::Value Spawn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Addon* a = get(info);
-  if (info.Length() < 1 || !info[0].IsObject()) return usage(env, kSpawnUsage);
-  if (!a->loop.running()) return usage(env, "start() the I/O loop before spawn()");
-  auto o = info[0].As<Napi::Object>();
-  SpawnPlan plan;
-  if (!o.Get("file").IsString()) return usage(env, kSpawnUsage);
-  plan.file = o.Get("file").As<Napi::String>().Utf8Value();
-  if (plan.file.find('\0') != std::string::npos) return usage(env, "spawn: file contains a NUL byte");
-  if (!read_strings(o.Get("argv"), &plan.argv) || plan.argv.empty())
-    return usage(env, "spawn: argv must be a non-empty array of strings without NUL bytes");
-  if (!read_strings(o.Get("env"), &plan.envp)) return usage(env, "spawn: env must be an array of 'KEY=value' strings");
-  if (o.Has("cwd") && o.Get("cwd").IsString()) plan.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
-  if (o.Has("umask") && o.Get("umask").IsNumber()) plan.umask = o.Get("umask").As<Napi::Number>().Int32Value();
+// Reads a spawn plan; on misuse throws (a JS TypeError) and returns false.
+bool read_plan(Napi::Env env, Addon* a, Napi::Value v, SpawnPlan* plan, ChannelSpec* out, ChannelSpec* err) {
+  if (!v.IsObject()) return misuse(env, kSpawnUsage);
+  if (!a->loop.running()) return misuse(env, "start() the I/O loop before spawn()");
+  auto o = v.As<Napi::Object>();
+  if (!o.Get("file").IsString()) return misuse(env, kSpawnUsage);
+  plan->file = o.Get("file").As<Napi::String>().Utf8Value();
+  if (plan->file.find('\0') != std::string::npos) return misuse(env, "spawn: file contains a NUL byte");
+  if (!read_strings(o.Get("argv"), &plan->argv) || plan->argv.empty())
+    return misuse(env, "spawn: argv must be a non-empty array of strings without NUL bytes");
+  if (!read_strings(o.Get("env"), &plan->envp))
+    return misuse(env, "spawn: env must be an array of 'KEY=value' strings");
+  if (o.Has("cwd") && o.Get("cwd").IsString()) plan->cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  if (o.Has("umask") && o.Get("umask").IsNumber()) plan->umask = o.Get("umask").As<Napi::Number>().Int32Value();
   if (o.Has("uid") && o.Get("uid").IsNumber()) {
-    plan.set_user = true;
-    plan.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
-    plan.gid = o.Has("gid") && o.Get("gid").IsNumber() ? o.Get("gid").As<Napi::Number>().Uint32Value() : 0;
+    plan->set_user = true;
+    plan->uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+    plan->gid = o.Has("gid") && o.Get("gid").IsNumber() ? o.Get("gid").As<Napi::Number>().Uint32Value() : 0;
     if (o.Has("groups") && o.Get("groups").IsArray()) {
       auto g = o.Get("groups").As<Napi::Array>();
-      for (uint32_t i = 0; i < g.Length(); i++) plan.groups.push_back(g.Get(i).As<Napi::Number>().Uint32Value());
+      for (uint32_t i = 0; i < g.Length(); i++) plan->groups.push_back(g.Get(i).As<Napi::Number>().Uint32Value());
     } else {
-      plan.groups.push_back(plan.gid);
+      plan->groups.push_back(plan->gid);
     }
   }
   if (o.Has("pgroup") && o.Get("pgroup").IsNumber()) {
     int pg = o.Get("pgroup").As<Napi::Number>().Int32Value();
-    if (pg < 0 || pg > 2) return usage(env, kSpawnUsage);
-    plan.pgroup = static_cast<ProcessGroup>(pg);
+    if (pg < 0 || pg > 2) return misuse(env, kSpawnUsage);
+    plan->pgroup = static_cast<ProcessGroup>(pg);
   }
+  if (!read_channel(env, a, o.Get("stdout"), &plan->stdout_mode, out, false) ||
+      !read_channel(env, a, o.Get("stderr"), &plan->stderr_mode, err, true))
+    return misuse(env, "spawn: stdout/stderr must be { mode, sink? } with an open sink id");
+  return true;
+}
+
+// spawn(plan) -> { pid, child } | { errno, stage, pid? }. Synchronous: the
+// calling thread waits until the child has exec'd. The daemon uses
+// spawnAsync; this stays for tools and tests that want the answer at once.
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = get(info);
+  SpawnPlan plan;
   ChannelSpec out, err;
-  if (!read_channel(env, a, o.Get("stdout"), &plan.stdout_mode, &out, false) ||
-      !read_channel(env, a, o.Get("stderr"), &plan.stderr_mode, &err, true))
-    return usage(env, "spawn: stdout/stderr must be { mode, sink? } with an open sink id");
+  if (!read_plan(env, a, info.Length() > 0 ? info[0] : env.Undefined(), &plan, &out, &err)) return env.Undefined();
   plan.want_pidfd = a->loop.wants_pidfd();
 
   SpawnResult r;
-  int rc = spawn_child(plan, &r);
+  int rc = a->loop.spawn(plan, &r);
   if (rc < 0) {
     auto res = errno_result(env, rc);
     res.Set("stage", static_cast<int32_t>(r.stage));
@@ -227,6 +246,43 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   res.Set("pid", r.pid);
   res.Set("child", handle);
   return res;
+}
+
+// spawnAsync(request, plan) -> undefined. The spawn thread runs it; the
+// outcome comes back as a kSpawned or kSpawnFailed event naming request.
+Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = get(info);
+  if (info.Length() < 2 || !info[0].IsNumber()) return usage(env, "Usage: spawnAsync(request: number, plan)");
+  uint32_t request = info[0].As<Napi::Number>().Uint32Value();
+  if (request == 0) return usage(env, "spawnAsync: request must be a positive integer");
+  SpawnPlan plan;
+  ChannelSpec out, err;
+  if (!read_plan(env, a, info[1], &plan, &out, &err)) return env.Undefined();
+  a->spawner.submit(request, std::move(plan), std::move(out), std::move(err));
+  return env.Undefined();
+}
+
+// fdReserve(n?) -> the reserve now. Spawns and log file opens that would
+// leave fewer free descriptors than this fail with EMFILE.
+Napi::Value FdReserve(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) set_fd_reserve(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(info.Env(), fd_reserve());
+}
+
+// fdHeadroom(want) -> how many more descriptors could be opened, up to want.
+Napi::Value FdHeadroom(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: fdHeadroom(want: number)");
+  return Napi::Number::New(info.Env(), fd_headroom(info[0].As<Napi::Number>().Int32Value()));
+}
+
+// testHooks({ registerDelayMs }): fault injection for tests only.
+Napi::Value TestHooks(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number })");
+  auto o = info[0].As<Napi::Object>();
+  if (o.Has("registerDelayMs") && o.Get("registerDelayMs").IsNumber())
+    get(info)->loop.set_register_delay_ms(o.Get("registerDelayMs").As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
 }
 
 // kill(pid, signal, group) -> 0 | -errno
@@ -420,6 +476,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("start", Napi::Function::New(env, Start));
   exports.Set("stop", Napi::Function::New(env, Stop));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync));
+  exports.Set("fdReserve", Napi::Function::New(env, FdReserve));
+  exports.Set("fdHeadroom", Napi::Function::New(env, FdHeadroom));
+  exports.Set("testHooks", Napi::Function::New(env, TestHooks));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("writeStdin", Napi::Function::New(env, WriteStdin));
   exports.Set("closeStdin", Napi::Function::New(env, CloseStdin));

@@ -15,11 +15,13 @@ enum class EventKind : int32_t {
   kExit = 1,           // id=child, pid, a=exit code (-1 if signalled), b=signal, c=core dumped
   kEof = 2,            // id=child, stream: the pipe closed (child or all holders gone)
   kSinkFault = 3,      // id=sink, a=errno, b=SinkOp
-  kSinkRecovered = 4,  // id=sink, c=bytes dropped in the episode
+  kSinkRecovered = 4,  // id=sink, b=SinkOp of the episode, c=bytes dropped in it
   kTap = 5,            // id=child, stream, a=offset, b=length in the batch's data
   kTapDropped = 6,     // id=child, stream, c=bytes not delivered (JS too slow)
   kOrphan = 7,         // pid, a=exit code, b=signal: an orphan reaped (PID 1 / subreaper)
   kStdinClosed = 8,    // id=child, a=errno: stdin can take no more (child closed it)
+  kSpawned = 9,        // id=request, pid, a=child handle: an asynchronous spawn ran its program
+  kSpawnFailed = 10,   // id=request, pid (>0: failed after fork, already reaped), a=errno, b=SpawnStage
 };
 
 struct Event {

@@ -137,8 +137,45 @@ void IoLoop::stop() {
   backend_.reset();
 }
 
-uint32_t IoLoop::add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err) {
+int IoLoop::spawn(const SpawnPlan& plan, SpawnResult* out) {
+  int rc = spawn_child(plan, out, this);
+  int delay = register_delay_ms_.load();
+  if (rc == 0 && delay > 0) {
+    struct timespec ts{delay / 1000, (delay % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+  }
+  return rc;
+}
+
+void IoLoop::before_fork() {
+  std::lock_guard<std::mutex> lock(fork_mu_);
+  forks_in_flight_++;
+}
+
+void IoLoop::after_fork(pid_t pid) {
+  bool rescan = false;
+  {
+    std::lock_guard<std::mutex> lock(fork_mu_);
+    if (pid > 0) forked_[pid] = kNoStatus;
+    forks_in_flight_--;
+    if (forks_in_flight_ == 0 && rescan_after_fork_) {
+      rescan_after_fork_ = false;
+      rescan = true;
+    }
+  }
+  // The sweep stopped at a zombie it could not place while we forked.
+  if (rescan && running()) request_reap_scan();
+}
+
+void IoLoop::reaped_by_spawn(pid_t pid) {
+  std::lock_guard<std::mutex> lock(fork_mu_);
+  forked_.erase(pid);
+}
+
+uint32_t IoLoop::add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err, uint32_t request) {
   auto c = std::make_unique<Child>();
+  c->request = request;
   c->pid = r.pid;
   c->pidfd = r.pidfd;
   c->stdin_fd = r.stdin_fd;
@@ -228,6 +265,11 @@ std::shared_ptr<LogSink> IoLoop::open_sink(const std::string& path, uint64_t max
   {
     std::lock_guard<std::mutex> lock(reg_mu_);
     id = next_sink_++;
+  }
+  // Like a spawn, a new log file must not take the daemon's last descriptors.
+  if (fds_short(1)) {
+    *err = -EMFILE;
+    return nullptr;
   }
   auto sink = std::make_shared<LogSink>(id, path, maxbytes, backups);
   *err = sink->open_initial();
@@ -387,6 +429,20 @@ void IoLoop::run_commands() {
       case Cmd::kAddChild: {
         uint32_t h = cmd.id;
         Child& c = *cmd.child;
+        // The asynchronous spawn's result goes first: JS learns the handle
+        // before any output, EOF or exit of it.
+        if (c.request != 0)
+          events_.push(Event{EventKind::kSpawned, c.request, c.pid, 0, static_cast<double>(h), 0, 0, wall_ms()});
+        // The orphan sweep may have reaped it already (see reap_scan).
+        int early = kNoStatus;
+        {
+          std::lock_guard<std::mutex> lock(fork_mu_);
+          auto f = forked_.find(c.pid);
+          if (f != forked_.end()) {
+            early = f->second;
+            forked_.erase(f);
+          }
+        }
         by_pid_[c.pid] = h;
         for (int s = 1; s <= 2; s++) {
           if (c.ch[s].fd >= 0 && backend_->add(c.ch[s].fd, token(kTokChannel, s, h), kRead) < 0) {
@@ -394,15 +450,20 @@ void IoLoop::run_commands() {
             c.ch[s].fd = -1;
           }
         }
-        c.watching = backend_->watch_pid(c.pid, c.pidfd, token(kTokPid, 0, h)) == 0;
+        // A reaped pid may already belong to someone else: never watch it.
+        c.watching = early == kNoStatus && backend_->watch_pid(c.pid, c.pidfd, token(kTokPid, 0, h)) == 0;
         if (!c.watching && c.pidfd >= 0) {
           close(c.pidfd);
           c.pidfd = -1;
         }
         children_[h] = std::move(cmd.child);
-        // An exit before the watch was in place (SIGCHLD mode, or kqueue's
-        // ESRCH for a zombie) would otherwise never be seen.
-        check_exit(*children_[h]);
+        if (early != kNoStatus) {
+          child_exited(*children_[h], early);
+        } else {
+          // An exit before the watch was in place (SIGCHLD mode, or kqueue's
+          // ESRCH for a zombie) would otherwise never be seen.
+          check_exit(*children_[h]);
+        }
         break;
       }
       case Cmd::kStdinWake:
@@ -609,8 +670,7 @@ void IoLoop::reap_scan() {
     // sweep reaps our own children too, so route those to child_exited.
     for (;;) {
       int status = 0;
-      pid_t r = waitpid(-1, &status, WNOHANG);
-      if (r < 0 && errno == EINTR) continue;
+      pid_t r = sweep_one(&status);
       if (r <= 0) break;
       auto it = by_pid_.find(r);
       if (it != by_pid_.end()) {
@@ -634,6 +694,49 @@ void IoLoop::reap_scan() {
     auto it = children_.find(h);
     if (it != children_.end()) check_exit(*it->second);
   }
+}
+
+// One zombie for the orphan sweep: its pid and status, 0 when there is none
+// to take now. A waitpid(-1) would also take a child that was just forked
+// and is not registered yet, and lose its status to the orphan report. So
+// look first without reaping (WNOWAIT): a pid forked but not yet added keeps
+// its status for kAddChild; a pid nobody knows while a fork is in flight may
+// be that fork's child, so the sweep stops and after_fork() starts it again.
+pid_t IoLoop::sweep_one(int* status) {
+#if defined(WNOWAIT)
+  for (;;) {
+    std::lock_guard<std::mutex> lock(fork_mu_);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno == EINTR) continue;
+      return 0;
+    }
+    pid_t pid = si.si_pid;
+    if (pid <= 0) return 0;
+    auto f = forked_.find(pid);
+    if (f == forked_.end() && by_pid_.find(pid) == by_pid_.end() && forks_in_flight_ > 0) {
+      rescan_after_fork_ = true;
+      return 0;
+    }
+    pid_t r;
+    do {
+      r = waitpid(pid, status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r != pid) continue;  // spawn_child reaped its failed child first
+    if (f != forked_.end()) {
+      f->second = *status;  // kAddChild reports it
+      continue;
+    }
+    return pid;
+  }
+#else
+  for (;;) {
+    pid_t r = waitpid(-1, status, WNOHANG);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0 ? r : 0;
+  }
+#endif
 }
 
 void IoLoop::flush_stdin(Child& c) {
@@ -706,8 +809,8 @@ void IoLoop::sink_fault(uint32_t sink_id, int err, SinkOp op) {
                      static_cast<double>(op), 0, wall_ms()});
 }
 
-void IoLoop::sink_recovered(uint32_t sink_id, uint64_t dropped) {
-  events_.push(Event{EventKind::kSinkRecovered, sink_id, 0, 0, 0, 0, static_cast<double>(dropped), wall_ms()});
+void IoLoop::sink_recovered(uint32_t sink_id, uint64_t dropped, SinkOp op) {
+  events_.push(Event{EventKind::kSinkRecovered, sink_id, 0, 0, 0, static_cast<double>(op), static_cast<double>(dropped), wall_ms()});
 }
 
 }  // namespace fv

@@ -42,7 +42,7 @@ struct ChildShared {
   bool stdin_wake_queued = false;
 };
 
-class IoLoop final : public SinkObserver {
+class IoLoop final : public SinkObserver, public ForkObserver {
  public:
   IoLoop();
   ~IoLoop() override;
@@ -61,8 +61,13 @@ class IoLoop final : public SinkObserver {
   bool needs_sigchld() const { return needs_sigchld_; }
   bool wants_pidfd() const { return backend_ && backend_->wants_pidfd(); }
 
-  // JS thread: hand a freshly spawned child to the I/O thread.
-  uint32_t add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err);
+  // Any thread: spawn_child() with this loop as its fork observer, so that the
+  // orphan reaper never takes a child that is not registered yet.
+  int spawn(const SpawnPlan& plan, SpawnResult* out);
+  // Any thread: hand a freshly spawned child to the I/O thread. A request
+  // other than 0 makes the I/O thread report kSpawned(request) before any
+  // other event of the child.
+  uint32_t add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err, uint32_t request = 0);
   // 0, -EAGAIN (the bounded buffer is full; nothing was taken), -EPIPE (closed),
   // -ESRCH (no such child).
   int write_stdin(uint32_t child, const uint8_t* p, size_t n);
@@ -89,9 +94,17 @@ class IoLoop final : public SinkObserver {
   EventQueue& events() { return events_; }
   static constexpr size_t kStdinLimit = 1u << 20;
 
+  // ForkObserver (the spawning thread).
+  void before_fork() override;
+  void after_fork(pid_t pid) override;
+  void reaped_by_spawn(pid_t pid) override;
+  // Tests only: sleep this long between fork and registration, widening the
+  // window that a reaper's waitpid(-1) could once fall into.
+  void set_register_delay_ms(int ms) { register_delay_ms_.store(ms); }
+
   // SinkObserver (I/O thread).
   void sink_fault(uint32_t sink_id, int err, SinkOp op) override;
-  void sink_recovered(uint32_t sink_id, uint64_t dropped) override;
+  void sink_recovered(uint32_t sink_id, uint64_t dropped, SinkOp op) override;
 
  private:
   struct Channel {
@@ -103,6 +116,7 @@ class IoLoop final : public SinkObserver {
   };
   struct Child {
     uint32_t handle = 0;
+    uint32_t request = 0;    // asynchronous spawn request, reported once added
     pid_t pid = -1;
     int pidfd = -1;
     bool watching = false;   // the backend reports this pid's exit
@@ -145,6 +159,7 @@ class IoLoop final : public SinkObserver {
   void park(Child& c, int stream);
   void unpark_all();
   void reap_scan();
+  pid_t sweep_one(int* status);
   void flush_stdin(Child& c);
   void close_child_stdin(Child& c, int err);
   void maybe_forget(uint32_t handle);
@@ -168,6 +183,14 @@ class IoLoop final : public SinkObserver {
   std::unordered_map<uint32_t, std::shared_ptr<LogSink>> sinks_;
   uint32_t next_child_ = 1, next_sink_ = 1;
   std::atomic<bool> reap_orphans_{false};
+  // Forked but not yet added on the I/O thread (guarded by fork_mu_): pid ->
+  // exit status if the orphan sweep reaped it meanwhile, else kNoStatus.
+  static constexpr int kNoStatus = -2;
+  std::mutex fork_mu_;
+  std::unordered_map<pid_t, int> forked_;
+  int forks_in_flight_ = 0;
+  bool rescan_after_fork_ = false;
+  std::atomic<int> register_delay_ms_{0};
   std::atomic<int> parked_{0};
   std::atomic<bool> unpark_queued_{false};
 

@@ -58,7 +58,7 @@ void LogSink::healthy(SinkObserver* obs) {
   if (!faulted_) return;
   faulted_ = false;
   counters.fault_errno.store(0, std::memory_order_relaxed);
-  obs->sink_recovered(id_, episode_dropped_);
+  obs->sink_recovered(id_, episode_dropped_, SinkOp::kWrite);
   episode_dropped_ = 0;
 }
 
@@ -73,6 +73,8 @@ void LogSink::write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* ob
   }
   const bool rotating = maxbytes_ > 0 && regular_;
   if (rotating && (rotate_pending_ || size_ >= maxbytes_) && now_ms >= retry_at_ms_) rotate(now_ms, obs);
+  // The failed rotation found the open file removed (rotate_failed).
+  if (fd_ < 0) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
 
   while (n > 0) {
     size_t chunk = n;
@@ -94,6 +96,7 @@ void LogSink::write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* ob
     n -= static_cast<size_t>(w);
     healthy(obs);
     if (rotating && !rotate_pending_ && size_ >= maxbytes_) rotate(now_ms, obs);
+    if (fd_ < 0) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
   }
 }
 
@@ -107,31 +110,44 @@ int LogSink::rotate(int64_t now_ms, SinkObserver* obs) {
     for (int i = backups_ - 1; i >= 1; i--) {
       snprintf(src, sizeof src, "%s.%d", path_.c_str(), i);
       snprintf(dst, sizeof dst, "%s.%d", path_.c_str(), i + 1);
-      if (::rename(src, dst) != 0 && errno != ENOENT) {
-        rotate_pending_ = true;
-        retry_at_ms_ = now_ms + kRetryMs;
-        obs->sink_fault(id_, errno, SinkOp::kRotate);
-        return -errno;
-      }
+      if (::rename(src, dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
     }
     snprintf(dst, sizeof dst, "%s.1", path_.c_str());
-    if (::rename(path_.c_str(), dst) != 0 && errno != ENOENT) {
-      rotate_pending_ = true;
-      retry_at_ms_ = now_ms + kRetryMs;
-      obs->sink_fault(id_, errno, SinkOp::kRotate);
-      return -errno;
-    }
+    if (::rename(path_.c_str(), dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
   }
   int rc = open_append(O_TRUNC);
-  if (rc < 0) {
-    // Keep writing to the old fd; try a fresh file again after the deadline.
-    rotate_pending_ = true;
-    retry_at_ms_ = now_ms + kRetryMs;
-    obs->sink_fault(id_, -rc, SinkOp::kRotate);
-    return rc;
-  }
+  // Keep writing to the old fd; try a fresh file again after the deadline.
+  if (rc < 0) return rotate_failed(-rc, now_ms, obs);
   counters.rotations.fetch_add(1, std::memory_order_relaxed);
+  if (rotate_faulted_) {
+    rotate_faulted_ = false;
+    obs->sink_recovered(id_, 0, SinkOp::kRotate);
+  }
   return 0;
+}
+
+// A rotation failure is one episode, reported once, retried every kRetryMs.
+// The bytes keep going to the file already open, past maxbytes, so nothing
+// is lost -- unless that file is gone (its directory removed): then writing
+// on would only fill an invisible file, so it is closed and the bytes are
+// dropped (and counted) until the path can be created again.
+int LogSink::rotate_failed(int err, int64_t now_ms, SinkObserver* obs) {
+  rotate_pending_ = true;
+  retry_at_ms_ = now_ms + kRetryMs;
+  struct stat st;
+  if (fd_ >= 0 && fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+    close(fd_);
+    fd_ = -1;
+    rotate_pending_ = false;
+    rotate_faulted_ = false;
+    drop(0, err, SinkOp::kOpen, obs);
+    return -err;
+  }
+  if (!rotate_faulted_) {
+    rotate_faulted_ = true;
+    obs->sink_fault(id_, err, SinkOp::kRotate);
+  }
+  return -err;
 }
 
 int LogSink::reopen(SinkObserver* obs) {

@@ -27,7 +27,9 @@ class SinkObserver {
  public:
   virtual ~SinkObserver() = default;
   virtual void sink_fault(uint32_t sink_id, int err, SinkOp op) = 0;
-  virtual void sink_recovered(uint32_t sink_id, uint64_t dropped) = 0;
+  // op kRotate: rotation works again (nothing was dropped: the bytes went to
+  // the file already open); otherwise writing works again after drops.
+  virtual void sink_recovered(uint32_t sink_id, uint64_t dropped, SinkOp op) = 0;
 };
 
 class LogSink {
@@ -54,6 +56,7 @@ class LogSink {
  private:
   int open_append(int extra_flags);
   int rotate(int64_t now_ms, SinkObserver* obs);
+  int rotate_failed(int err, int64_t now_ms, SinkObserver* obs);
   void drop(size_t n, int err, SinkOp op, SinkObserver* obs);
   void healthy(SinkObserver* obs);
 
@@ -68,6 +71,7 @@ class LogSink {
   uint64_t episode_dropped_ = 0;
   int64_t retry_at_ms_ = 0;    // no open or rotation attempt before this
   bool rotate_pending_ = false;
+  bool rotate_faulted_ = false;  // a rotation failure episode is open (reported once)
 };
 
 }  // namespace fv

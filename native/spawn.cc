@@ -12,18 +12,24 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 #if defined(__linux__)
 #include <sched.h>
+#include <sys/syscall.h>
 #endif
 
 namespace fv {
 namespace {
+
+std::atomic<int> g_fd_reserve{0};
+// The most descriptors one spawn holds at once in the parent: three pipes,
+// the error pipe, /dev/null, and the pidfd.
+constexpr int kSpawnFds = 8;
 
 struct ExecFailure {
   int32_t stage;
@@ -211,11 +217,44 @@ pid_t start_child(ChildArgs* args) {
 
 }  // namespace
 
-int spawn_child(const SpawnPlan& plan, SpawnResult* out) {
+void set_fd_reserve(int n) { g_fd_reserve.store(n < 0 ? 0 : n > 1024 ? 1024 : n, std::memory_order_relaxed); }
+int fd_reserve() { return g_fd_reserve.load(std::memory_order_relaxed); }
+
+int fd_headroom(int want) {
+  if (want <= 0) return 0;
+  if (want > 2048) want = 2048;
+  std::vector<int> held;
+  held.reserve(static_cast<size_t>(want));
+  int base = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (base < 0) return (errno == EMFILE || errno == ENFILE) ? 0 : want;  // unknown: don't block
+  held.push_back(base);
+  while (static_cast<int>(held.size()) < want) {
+    int fd = fcntl(base, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) break;
+    held.push_back(fd);
+  }
+  int n = static_cast<int>(held.size());
+  for (int fd : held) close(fd);
+  return n;
+}
+
+bool fds_short(int need) {
+  int reserve = fd_reserve();
+  if (reserve == 0) return false;
+  return fd_headroom(reserve + need) < reserve + need;
+}
+
+int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer) {
   *out = SpawnResult{};
   if (plan.file.empty() || plan.argv.empty()) {
     out->stage = SpawnStage::kExec;
     return -EINVAL;
+  }
+  // Spawning down to the last descriptor would leave the daemon unable to
+  // accept a control connection or open a log file: refuse before that.
+  if (fds_short(kSpawnFds)) {
+    out->stage = SpawnStage::kPipe;
+    return -EMFILE;
   }
 
   // Everything the child touches is built here, before fork.
@@ -276,8 +315,10 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   ChildArgs args{&plan, argv.data(), envp.data(), in[0], child_out, child_err, ep[1], max_fd};
+  if (observer) observer->before_fork();
   pid_t pid = start_child(&args);
   int fork_errno = errno;
+  if (observer) observer->after_fork(pid);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
     cleanup();
@@ -301,9 +342,11 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out) {
   if (n == static_cast<ssize_t>(sizeof failure)) {
     // The child never reached exec: reap it here so no zombie is left, and
     // report the stage and errno it sent.
+    // (A reaper's waitpid(-1) may have taken it first: ECHILD, then.)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (observer) observer->reaped_by_spawn(pid);
     cleanup();
     out->stage = static_cast<SpawnStage>(failure.stage);
     // Already reaped; JS still reports it (supervisord logs such a child as

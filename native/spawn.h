@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // fork/exec of one child with everything prepared before fork.
-// Runs on the JS thread (so spawn can fail synchronously); child_exec() runs in
-// the forked child and makes only async-signal-safe calls.
+// Runs on the spawn thread (spawner.h), or on the JS thread for the
+// synchronous spawn(); child_exec() runs in the forked child and makes only
+// async-signal-safe calls.
 #pragma once
 #include <sys/types.h>
 
@@ -49,8 +50,32 @@ struct SpawnResult {
   int pidfd = -1;
 };
 
+// Told of every fork, so that a reaper sweeping with waitpid(-1) can tell a
+// child that exists but is not registered yet from an orphan (io_loop.cc).
+class ForkObserver {
+ public:
+  virtual ~ForkObserver() = default;
+  virtual void before_fork() = 0;
+  // pid -1: the fork failed. Called right after clone/fork returns.
+  virtual void after_fork(pid_t pid) = 0;
+  // The child never reached exec and spawn_child reaped it itself.
+  virtual void reaped_by_spawn(pid_t pid) = 0;
+};
+
 // Returns 0 and fills *out, or -errno with out->stage set. On failure no
 // process is left behind: a child that failed before exec has been reaped.
-int spawn_child(const SpawnPlan& plan, SpawnResult* out);
+// Thread-safe: the spawn thread and the JS thread may both call it.
+int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer = nullptr);
+
+// Descriptors kept free for the daemon's own use (control connections, log
+// files): a spawn or a log file open that would leave fewer than this many
+// fails with EMFILE instead. 0 (the default) turns the check off.
+void set_fd_reserve(int n);
+int fd_reserve();
+// How many more descriptors this process could open now, counting up to
+// `want` (probed by duplicating, then closing; approximate under concurrency).
+int fd_headroom(int want);
+// True when opening `need` more descriptors would eat into the reserve.
+bool fds_short(int need);
 
 }  // namespace fv

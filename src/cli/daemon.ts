@@ -4,7 +4,18 @@
 // rlimits, main log, AUTO log cleanup, groups, HTTP servers, signals, pid
 // file, then the first autostarts), signals (TERM/INT/QUIT shut down, HUP
 // reloads, USR2 reopens logs), reload and shutdown.
-import { unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 
 import type { Model } from '../config/model.js';
 import { startHttpServers, type HttpServers } from '../http/server.js';
@@ -12,6 +23,7 @@ import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
 import { IoCore, lookupUser, rlimit, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
+import { FdGuard } from '../process/fd-guard.js';
 import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
@@ -54,10 +66,13 @@ export class Daemon implements DaemonControl {
   private log!: MainLog;
   private logSink: LogSink | null = null;
   private http: HttpServers | null = null;
-  private pidfileWritten = false;
+  /** the pid file we wrote our pid into: at exit it goes if it still holds that pid */
+  private pidfileWritten: string | null = null;
   private exitCode: ((code: number) => void) | null = null;
   private phase: 'starting' | 'running' | 'stopping' | 'reloading' = 'starting';
   private readonly signalHandlers = new Map<string, () => void>();
+  /** keeps descriptors for the control sockets; logs exhaustion episodes */
+  private fdGuard: FdGuard | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.model = opts.load();
@@ -75,7 +90,10 @@ export class Daemon implements DaemonControl {
     // for and exit under the running children.
     // It also drives TICK_5/60/3600: supervisord looks at the clock on every
     // pass of its loop, at most a second apart.
-    const keepAlive = setInterval(() => this.supervisor?.events.tick(this.clock.wall() / 1000), 1000);
+    const keepAlive = setInterval(() => {
+      this.supervisor?.events.tick(this.clock.wall() / 1000);
+      this.fdGuard?.check();
+    }, 1000);
     const done = new Promise<number>((resolve) => (this.exitCode = resolve)).finally(() => clearInterval(keepAlive));
     const s = this.model.supervisord;
     const criticals = this.dropPrivileges();
@@ -84,6 +102,7 @@ export class Daemon implements DaemonControl {
     for (const m of criticals) this.log.critical(m);
     for (const m of this.model.warnings) this.log.warn(m);
     for (const m of [...infos, ...this.model.infos]) this.log.info(m);
+    this.fdGuard = new FdGuard(this.log, rlimit('nofile').soft);
     if (process.pid === 1) this.core.reapOrphans(true);
     if (!s.nocleanup) this.cleanupAutoLogs();
     await this.startServices();
@@ -256,13 +275,18 @@ export class Daemon implements DaemonControl {
 
   private writePidfile(): void {
     const file = this.model.supervisord.pidfile;
-    try {
-      writeFileSync(file, `${process.pid}\n`);
-      this.pidfileWritten = true;
-      this.log.info(`supervisord started with pid ${process.pid}`);
-    } catch {
+    this.pidfileWritten = null;
+    const outcome = writePidfile(file, process.pid);
+    if (outcome === 'failed') {
       this.log.critical(`could not write pidfile ${file}`);
+      return;
     }
+    if (outcome !== 'written' && outcome !== 'device') {
+      this.log.critical(`could not write pidfile ${file}: it is ${outcome}, not a regular file`);
+      return;
+    }
+    if (outcome === 'written') this.pidfileWritten = file;
+    this.log.info(`supervisord started with pid ${process.pid}`);
   }
 
   private onNative(events: NativeEvent[]): void {
@@ -356,10 +380,10 @@ export class Daemon implements DaemonControl {
       await this.http?.close();
       this.http = null;
       if (this.pidfileWritten) {
-        try {
-          unlinkSync(this.model.supervisord.pidfile);
-        } catch {
-          // already gone
+        const file = this.pidfileWritten;
+        this.pidfileWritten = null;
+        if (!removePidfile(file, process.pid)) {
+          this.log.warn(`not unlinking pidfile ${file}: it no longer holds pid ${process.pid}`);
         }
       }
       this.supervisor.dispose();
@@ -396,4 +420,83 @@ function lookupPasswd(user: string): { uid: number; gid: number; name: string } 
   const u = lookupUser(user);
   if (!u) return /^\d+$/.test(user) ? `Can't find uid ${user}` : `Can't find username '${user}'`;
   return { uid: u.uid, gid: u.gid, name: u.name };
+}
+
+const O_NOFOLLOW_NONBLOCK = fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+
+function kindOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'a special file';
+}
+
+/**
+ * options.py write_pidfile(): open(pidfile, 'w'), which follows a symlink and truncates
+ * whatever it reaches (and blocks forever on a FIFO). Here only a regular file, or a new
+ * one, gets the pid. A character device (pidfile=/dev/null, the usual "no pid file") is
+ * left alone: writing to /dev/null does nothing, writing to another device is not ours
+ * to do. Returns what happened, or the kind of file refused.
+ */
+function writePidfile(file: string, pid: number): 'written' | 'device' | 'failed' | string {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    st = null;
+  }
+  if (st?.isCharacterDevice()) return 'device';
+  if (st && !st.isFile()) return kindOf(st);
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a symlink put there since the lstat is refused too (ELOOP).
+    fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | O_NOFOLLOW_NONBLOCK, 0o666);
+  } catch {
+    return 'failed';
+  }
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile()) return now.isCharacterDevice() ? 'device' : kindOf(now);
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${pid}\n`);
+    return 'written';
+  } catch {
+    return 'failed';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * options.py cleanup() unlinks the pid file whatever it has become. Here only while it is
+ * a regular file that still holds our pid: another daemon may have taken the path over,
+ * or the path may name something that was never a pid file. False when it was left.
+ */
+function removePidfile(file: string, pid: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | O_NOFOLLOW_NONBLOCK);
+  } catch (err) {
+    // Already gone is fine; a symlink (ELOOP) or anything unreadable is left.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  let ours = false;
+  try {
+    const buf = Buffer.alloc(64);
+    const n = fstatSync(fd).isFile() ? readSync(fd, buf, 0, buf.length, 0) : 0;
+    ours = n > 0 && buf.toString('latin1', 0, n).trim() === String(pid);
+  } catch {
+    ours = false;
+  } finally {
+    closeSync(fd);
+  }
+  if (!ours) return false;
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone meanwhile
+  }
+  return true;
 }

@@ -2,10 +2,15 @@
 // Entry point of the supervisord/fastvisord bins.
 import { main } from './supervisord.js';
 
-main(process.argv.slice(2), process.argv[1] ?? 'supervisord').then(
+const progname = process.argv[1] ?? 'supervisord';
+
+main(process.argv.slice(2), progname).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
+    // Whatever escaped main() ends as every start-up error does, in
+    // options.py usage()'s words and exit status: never a stack trace.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`Error: ${message}\nFor help, use ${progname} -h\n`);
+    process.exit(2);
   },
 );

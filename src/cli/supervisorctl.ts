@@ -56,12 +56,31 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   }
 }
 
+/**
+ * Resolves once everything written to `stream` so far has left the process, or cannot:
+ * process.exit() drops what a pipe has not taken yet (stdout and stderr on a pipe are
+ * asynchronous), as `status | (sleep 1; wc -l)` showed. Writes are ordered, so the
+ * callback of an empty write comes after every earlier chunk's.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableEnded) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+function outputDrained(): Promise<unknown> {
+  return Promise.all([drained(process.stdout), drained(process.stderr)]);
+}
+
 /** The bin: run, then leave with the status (or die of SIGINT, as Python's KeyboardInterrupt does). */
 export async function run(): Promise<void> {
   // `supervisorctl status | head -1`: a closed pipe ends us quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
+  // Nowhere left to say it: a closed stderr must not become an uncaught exception.
+  process.stderr.on('error', () => undefined);
   let code: number;
   try {
     code = await main();
@@ -70,11 +89,13 @@ export async function run(): Promise<void> {
     process.stdout.write(uncaughtLine(e) + '\n');
     code = 1;
   }
+  // Exit once the output is out, not when the loop empties: an abandoned RPC (Ctrl-C in
+  // the shell) must not hold the process open.
+  await outputDrained();
   if (code === INTERRUPTED) {
     process.removeAllListeners('SIGINT');
     process.kill(process.pid, 'SIGINT');
   }
-  // Exit now: an abandoned RPC (Ctrl-C in the shell) must not hold the process open.
   process.exit(code);
 }
 

@@ -3,13 +3,14 @@
 // getopt over the same option table, each value through the same converter,
 // and the same "Error: ... / For help, use PROG -h" exit 2 on any problem.
 import {
-  byte_size,
+  backups_integer,
+  bounded_byte_size,
+  bounded_integer,
   pyRepr,
   existing_directory,
   existing_dirpath,
-  integer,
   logging_level,
-  octal_type,
+  octal_mode,
   ValueError,
 } from '../config/datatypes.js';
 import type { ServerOverrides } from '../config/load.js';
@@ -71,7 +72,7 @@ interface OptionDef {
 }
 
 const str = (s: string): string => s;
-const int = (s: string): number => integer(s);
+const int = (s: string): number => bounded_integer(s);
 
 // Registration order = options.py's, which decides getopt's option strings.
 const TABLE: OptionDef[] = [
@@ -81,11 +82,11 @@ const TABLE: OptionDef[] = [
   { name: 'version', short: 'v', long: 'version' },
   { name: 'nodaemon', short: 'n', long: 'nodaemon', flag: true },
   { name: 'user', short: 'u:', long: 'user=', convert: str },
-  { name: 'umask', short: 'm:', long: 'umask=', convert: octal_type },
+  { name: 'umask', short: 'm:', long: 'umask=', convert: octal_mode },
   { name: 'directory', short: 'd:', long: 'directory=', convert: existing_directory },
   { name: 'logfile', short: 'l:', long: 'logfile=', convert: existing_dirpath },
-  { name: 'logfile_maxbytes', short: 'y:', long: 'logfile_maxbytes=', convert: byte_size },
-  { name: 'logfile_backups', short: 'z:', long: 'logfile_backups=', convert: int },
+  { name: 'logfile_maxbytes', short: 'y:', long: 'logfile_maxbytes=', convert: bounded_byte_size },
+  { name: 'logfile_backups', short: 'z:', long: 'logfile_backups=', convert: backups_integer },
   { name: 'loglevel', short: 'e:', long: 'loglevel=', convert: logging_level },
   { name: 'pidfile', short: 'j:', long: 'pidfile=', convert: existing_dirpath },
   { name: 'identifier', short: 'i:', long: 'identifier=', convert: str },

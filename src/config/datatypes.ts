@@ -47,21 +47,37 @@ function pyEscape(cp: number): string {
   return `\\U${cp.toString(16).padStart(8, '0')}`;
 }
 
-function reprWith(s: string, asciiOnly: boolean): string {
+// Printable ASCII with neither quote nor backslash: repr() only adds quotes.
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+// `limit` stops after that many code points of output (%.200R in int()'s
+// error), so a megabyte value costs no more than a short one.
+function reprWith(s: string, asciiOnly: boolean, limit = Infinity): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === quote || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += pyEscape(cp);
-    else if (cp < 0x7f) out += ch;
-    else if (asciiOnly || (ch !== ' ' && NOT_PRINTABLE.test(ch))) out += pyEscape(cp);
-    else out += ch;
+  if (PLAIN_ASCII.test(s) && !s.includes(quote) && !s.includes('\\')) {
+    const out = quote + s + quote;
+    return limit < out.length ? out.slice(0, limit) : out;
   }
-  return out + quote;
+  let out = quote;
+  let count = 1;
+  for (const ch of s) {
+    if (count >= limit) break;
+    const cp = ch.codePointAt(0)!;
+    let piece: string;
+    if (ch === quote || ch === '\\') piece = `\\${ch}`;
+    else if (ch === '\t') piece = '\\t';
+    else if (ch === '\n') piece = '\\n';
+    else if (ch === '\r') piece = '\\r';
+    else if (cp < 0x20 || cp === 0x7f) piece = pyEscape(cp);
+    else if (cp < 0x7f) piece = ch;
+    else if (asciiOnly || (ch !== ' ' && NOT_PRINTABLE.test(ch))) piece = pyEscape(cp);
+    else piece = ch;
+    out += piece;
+    // Escapes are ASCII; a kept character is one code point.
+    count += cp > 0x7f && piece === ch ? 1 : piece.length;
+  }
+  out += quote;
+  return limit === Infinity ? out : pyCodePointSlice(out, limit);
 }
 
 /** repr() of a str: supervisord formats values into its messages with %r. */
@@ -86,11 +102,62 @@ function decimalValue(cp: number): number {
   return (cp - start) % 10;
 }
 
-const ASCII_SPACE = ' \t\n\v\f\r';
 const MAX_STR_DIGITS = 4300; // Python 3.11 sys.int_info.default_max_str_digits
 
+/** The first `n` code points of `s` (Python slices by code point, JS by UTF-16 unit). */
 function pyCodePointSlice(s: string, n: number): string {
-  return Array.from(s).slice(0, n).join('');
+  let i = 0;
+  for (let k = 0; k < n && i < s.length; k++) {
+    const c = s.charCodeAt(i);
+    const low = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+    i += c >= 0xd800 && c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff ? 2 : 1;
+  }
+  return s.slice(0, i);
+}
+
+// _PyUnicode_TransformDecimalAndSpaceToASCII: an ASCII str is used as it is;
+// otherwise Unicode spaces become ' ' and digits their ASCII digit, and the
+// first other non-ASCII character becomes '?' and ends the string. Built from
+// slices, not a character at a time: a value padded by %(here)9999999s is
+// megabytes long and must fail as fast as a short one.
+const ASCII = /^[\x00-\x7f]*$/;
+
+function decimalAndSpaceToAscii(value: string): string {
+  if (ASCII.test(value)) return value;
+  const parts: string[] = [];
+  let run = 0;
+  for (let i = 0; i < value.length; ) {
+    const cp = value.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    if (cp < 127) {
+      i += width;
+      continue;
+    }
+    parts.push(value.slice(run, i));
+    if (PY_SPACE.has(cp)) parts.push(' ');
+    else {
+      const d = decimalValue(cp);
+      // Python writes '?' and stops, which fails below (after the digit limit).
+      if (d < 0) {
+        parts.push('?');
+        return parts.join('');
+      }
+      parts.push(String(d));
+    }
+    i += width;
+    run = i;
+  }
+  parts.push(value.slice(run));
+  return parts.join('');
+}
+
+// The end of a run of ' \t\n\v\f\r' from i (a regex: megabytes of padding are common here).
+const ASCII_SPACES = /[\t-\r ]*/y;
+
+function skipAsciiSpace(a: string, i: number): number {
+  ASCII_SPACES.lastIndex = i;
+  ASCII_SPACES.test(a);
+  return ASCII_SPACES.lastIndex;
 }
 
 /**
@@ -99,25 +166,11 @@ function pyCodePointSlice(s: string, n: number): string {
  * `0o` allowed in base 8, surrounding ASCII whitespace.
  */
 export function pyInt(value: string, base: 8 | 10 = 10): bigint {
+  // %.200R: only the first 200 characters of the repr are ever shown.
   const invalid = () =>
-    new ValueError(`invalid literal for int() with base ${base}: ${pyCodePointSlice(pyRepr(value), 200)}`);
-  let a = '';
-  for (const ch of value) {
-    const cp = ch.codePointAt(0)!;
-    if (cp < 127) a += ch;
-    else if (PY_SPACE.has(cp)) a += ' ';
-    else {
-      const d = decimalValue(cp);
-      // Python writes '?' and stops, which fails below (after the digit limit).
-      if (d < 0) {
-        a += '?';
-        break;
-      }
-      a += String(d);
-    }
-  }
-  let i = 0;
-  while (i < a.length && ASCII_SPACE.includes(a[i]!)) i++;
+    new ValueError(`invalid literal for int() with base ${base}: ${reprWith(value, false, 200)}`);
+  const a = decimalAndSpaceToAscii(value);
+  let i = skipAsciiSpace(a, 0);
   let negative = false;
   if (a[i] === '+') i++;
   else if (a[i] === '-') {
@@ -129,17 +182,22 @@ export function pyInt(value: string, base: 8 | 10 = 10): bigint {
     if (a[i] === '_') i++;
   }
   if (a[i] === '_') throw invalid();
-  let digits = '';
-  let prev = '';
+  const first = i;
+  let underscores = false;
+  let prev = 0;
   for (; i < a.length; i++) {
-    const c = a[i]!;
-    if (c >= '0' && c <= '9' && c.charCodeAt(0) - 48 < base) digits += c;
-    else if (c === '_') {
-      if (prev === '_') throw invalid();
+    const c = a.charCodeAt(i);
+    if (c >= 48 && c < 48 + base) {
+      // a digit
+    } else if (c === 0x5f) {
+      if (prev === 0x5f) throw invalid();
+      underscores = true;
     } else break;
     prev = c;
   }
-  if (prev === '_') throw invalid();
+  if (prev === 0x5f) throw invalid();
+  let digits = a.slice(first, i);
+  if (underscores) digits = digits.replaceAll('_', '');
   if (base === 10 && digits.length > MAX_STR_DIGITS) {
     throw new ValueError(
       `Exceeds the limit (${MAX_STR_DIGITS} digits) for integer string conversion: ` +
@@ -147,15 +205,53 @@ export function pyInt(value: string, base: 8 | 10 = 10): bigint {
     );
   }
   if (!digits) throw invalid();
-  while (i < a.length && ASCII_SPACE.includes(a[i]!)) i++;
+  i = skipAsciiSpace(a, i);
   if (i < a.length) throw invalid();
   const n = base === 8 ? BigInt(`0o${digits}`) : BigInt(digits);
   return negative ? -n : n;
 }
 
-/** datatypes.integer: int(). Numbers beyond 2**53 lose precision (Python's do not). */
+/**
+ * datatypes.integer: int(). Numbers beyond 2**53 lose precision (Python's do
+ * not): options kept as numbers read through bounded_integer() instead.
+ */
 export function integer(value: string | number): number {
   return typeof value === 'number' ? value : Number(pyInt(value));
+}
+
+/** int() kept exact: numprocs_start, which only names use (`a_9007199254740993`). */
+export function big_integer(value: string | number): bigint {
+  return typeof value === 'number' ? BigInt(value) : pyInt(value);
+}
+
+/** The largest integer a JS number holds exactly (2**53 - 1). */
+export const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+export const INT32_MIN = -(2n ** 31n);
+export const INT32_MAX = 2n ** 31n - 1n;
+
+/** datatypes.RangeCheckedConversion's test and messages, on the exact value. */
+export function range_checked(v: bigint, min: bigint, max: bigint): bigint {
+  if (v < min) throw new ValueError(`${v} is below lower bound (${min})`);
+  if (v > max) throw new ValueError(`${v} is above upper bound (${max})`);
+  return v;
+}
+
+/**
+ * integer() for an option kept in a JS number: a count, a limit, seconds, a
+ * priority. Python's int has no bound, a double is exact to 2**53 only: past
+ * it a numprocs loop never ends and a limit reaches setrlimit wrapped. So a
+ * value outside ±(2**53 - 1), or outside [min, max] where the value's consumer
+ * is narrower (backups: a C int), is refused, in RangeCheckedConversion's
+ * words. Python reads such values, then hangs or dies with a traceback later.
+ */
+export function bounded_integer(value: string | number, min = -MAX_EXACT, max = MAX_EXACT): number {
+  if (typeof value === 'number') return value;
+  return Number(range_checked(pyInt(value), min, max));
+}
+
+/** A *_backups option: the rotation loop counts in a C int (a larger value would wrap, not keep more). */
+export function backups_integer(value: string | number): number {
+  return bounded_integer(value, INT32_MIN, INT32_MAX);
 }
 
 const TRUTHY_STRINGS = ['yes', 'true', 'on', '1'];
@@ -352,6 +448,19 @@ export function octal_type(arg: string): number {
   }
 }
 
+/**
+ * octal_type for a value that becomes a umask or a file mode. Python passes
+ * any C int to os.umask()/os.chmod() and the kernel keeps the permission bits;
+ * Node's umask()/chmod() and the spawn's C int take 0 to 2**31 - 1 only and
+ * would throw (or silently skip the umask) on the rest. Those values get
+ * octal_type's own message (options.py then says "Invalid chmod value ...").
+ */
+export function octal_mode(arg: string): number {
+  const v = octal_type(arg);
+  if (v < 0 || v > 0x7fffffff) throw new ValueError(`${arg} can not be converted to an octal type`);
+  return v;
+}
+
 // SuffixMultiplier: all suffixes are two characters; the match is on the
 // lower-cased value, so int()'s error shows the lower-cased, suffix-less rest.
 const BYTE_SUFFIXES: Array<[string, bigint]> = [
@@ -360,21 +469,27 @@ const BYTE_SUFFIXES: Array<[string, bigint]> = [
   ['gb', 1024n * 1024n * 1024n],
 ];
 
-/** datatypes.byte_size: `10MB`, `1kb`, `0`, `-1GB` (negative passes). */
-export function byte_size(v: string): number {
+function byteSizeExact(v: string): bigint {
   const lower = v.toLowerCase();
   for (const [suffix, m] of BYTE_SUFFIXES) {
-    if (lower.endsWith(suffix)) return Number(pyInt(lower.slice(0, -2)) * m);
+    if (lower.endsWith(suffix)) return pyInt(lower.slice(0, -2)) * m;
   }
-  return Number(pyInt(lower));
+  return pyInt(lower);
+}
+
+/** datatypes.byte_size: `10MB`, `1kb`, `0`, `-1GB` (negative passes). */
+export function byte_size(v: string): number {
+  return Number(byteSizeExact(v));
+}
+
+/** byte_size for the *maxbytes options, bounded as bounded_integer() is. */
+export function bounded_byte_size(v: string): number {
+  return Number(range_checked(byteSizeExact(v), -MAX_EXACT, MAX_EXACT));
 }
 
 /** datatypes.port_number: RangeCheckedConversion(integer, 1, 0xffff). */
 export function port_number(value: string): number {
-  const v = Number(pyInt(value));
-  if (v < 1) throw new ValueError(`${v} is below lower bound (1)`);
-  if (v > 0xffff) throw new ValueError(`${v} is above upper bound (65535)`);
-  return v;
+  return Number(range_checked(pyInt(value), 1n, 0xffffn));
 }
 
 /**

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // supervisord's `%(name)s` expansion: options.py expand(), which is Python's
 // `value % names`, with its two error messages word for word.
+import { constants } from 'node:buffer';
+
 import { pyAscii, pyRepr, ValueError } from './datatypes.js';
 
 /*
@@ -46,8 +48,11 @@ A default that is not a str (999, Automatic) is not expanded. The context is
 '<section>.<option>' (saneget) unless given above.
 */
 
-/** Values are str, int, or None (Python's `here` before a file is known). */
-export type ExpansionValue = string | number | null;
+/**
+ * Values are str, int, or None (Python's `here` before a file is known). An
+ * int is a number, or a bigint past 2**53 (process_num from a huge numprocs_start).
+ */
+export type ExpansionValue = string | number | bigint | null;
 export type Expansions = Readonly<Record<string, ExpansionValue>>;
 
 /**
@@ -113,7 +118,7 @@ type Arg = ExpansionValue | typeof DICT;
 function typeName(v: Arg): string {
   if (v === DICT) return 'dict';
   if (v === null) return 'NoneType';
-  return typeof v === 'number' ? 'int' : 'str';
+  return typeof v === 'string' ? 'str' : 'int';
 }
 
 function reprOf(v: Arg, names: Expansions, ascii: boolean): string {
@@ -122,7 +127,7 @@ function reprOf(v: Arg, names: Expansions, ascii: boolean): string {
     return `{${items.join(', ')}}`;
   }
   if (v === null) return 'None';
-  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') return String(v);
   return ascii ? pyAscii(v) : pyRepr(v);
 }
 
@@ -140,7 +145,20 @@ interface Spec {
   prec: number; // -1: none
 }
 
+// The longest string V8 builds (2**29 - 24 UTF-16 units). Python pads to any
+// width memory allows and says "width too big" only past 2**63 - 1; a width
+// or precision we cannot build is refused here in those words, before
+// anything is allocated, instead of ending in a RangeError.
+const MAX_LENGTH = constants.MAX_STRING_LENGTH;
+// room for the digits, sign, prefix and exponent around a precision's zeros
+const MAX_PRECISION = MAX_LENGTH - 1024;
+
+function checkWidth(spec: Spec): void {
+  if (spec.width > MAX_LENGTH) throw new PyFormatError('width too big');
+}
+
 function pad(s: string, spec: Spec): string {
+  checkWidth(spec);
   const len = Array.from(s).length;
   if (spec.width <= len) return s;
   const fill = ' '.repeat(spec.width - len);
@@ -150,6 +168,7 @@ function pad(s: string, spec: Spec): string {
 // unicode_format_arg_output for numbers: the sign, then the 0x/0o prefix when
 // zero-filling, then the fill.
 function padNumber(negative: boolean, prefix: string, body: string, spec: Spec): string {
+  checkWidth(spec);
   const sign = negative ? '-' : spec.sign ? '+' : spec.blank ? ' ' : '';
   const len = sign.length + prefix.length + body.length;
   if (spec.width <= len) return sign + prefix + body;
@@ -159,7 +178,9 @@ function padNumber(negative: boolean, prefix: string, body: string, spec: Spec):
   return ' '.repeat(fill) + sign + prefix + body;
 }
 
-function formatInteger(v: number, conv: string, spec: Spec): string {
+function formatInteger(v: number | bigint, conv: string, spec: Spec): string {
+  // _PyUnicode_FormatLong's limit; ours is lower still (MAX_PRECISION).
+  if (spec.prec > INT_MAX - 3 || spec.prec > MAX_PRECISION) throw new PyFormatError('precision too large');
   const n = BigInt(v);
   const abs = n < 0n ? -n : n;
   let body = conv === 'o' ? abs.toString(8) : conv === 'x' || conv === 'X' ? abs.toString(16) : abs.toString();
@@ -201,8 +222,12 @@ function expNotation(head: string, exp: number, keepPoint: boolean, stripZeros: 
 }
 
 // %e %f %g of an int, which Python first turns into a float (our ints are
-// already doubles, so their digits are exact).
-function formatFloat(v: number, conv: string, spec: Spec): string {
+// already doubles, so their digits are exact; a bigint rounds to the nearest
+// double, halves to even, as float() does).
+function formatFloat(int: number | bigint, conv: string, spec: Spec): string {
+  const v = Number(int);
+  if (!Number.isFinite(v)) throw new PyFormatError('int too large to convert to float');
+  if (spec.prec > MAX_PRECISION) throw new PyFormatError('precision too large');
   const digits = BigInt(Math.abs(v)).toString();
   const lower = conv.toLowerCase();
   const prec = spec.prec < 0 ? 6 : spec.prec;
@@ -230,15 +255,31 @@ function formatFloat(v: number, conv: string, spec: Spec): string {
 const PY_SSIZE_T_MAX = 9223372036854775807n;
 const INT_MAX = 2147483647;
 
+// PyLong_AsSsize_t / _PyLong_AsInt on a `*` argument.
+function asCInt(v: number | bigint, max: bigint, ctype: string): number {
+  const n = BigInt(v);
+  if (n > max || n < -max - 1n) throw new PyFormatError(`Python int too large to convert to C ${ctype}`);
+  return Number(n);
+}
+
 /**
  * Python's `str % mapping` (PyUnicode_Format), for values that are str, int or
  * None. Checks run in CPython's order: the key lookup, `*`, the argument, the
  * conversion character.
  */
 function percentFormat(s: string, names: Expansions): string {
-  const f = Array.from(s);
+  // Scanned in UTF-16 units: every character with a meaning here is ASCII, and
+  // literal text is copied in slices, so a value megabytes long (a second
+  // expansion of a padded one) costs no array of its characters.
+  const f = s;
   const n = f.length;
   let out = '';
+  // Room is kept for all of the literal text, so only a piece can overflow.
+  const room = MAX_LENGTH - s.length;
+  const emit = (piece: string): void => {
+    if (piece.length > room - out.length) throw new PyFormatError('width too big');
+    out += piece;
+  };
   let arg: Arg = DICT;
   let argAvailable = true;
   const nextArg = (): Arg => {
@@ -249,7 +290,10 @@ function percentFormat(s: string, names: Expansions): string {
   let i = 0;
   while (i < n) {
     if (f[i] !== '%') {
-      out += f[i++];
+      const next = f.indexOf('%', i);
+      const stop = next < 0 ? n : next;
+      out += f.slice(i, stop);
+      i = stop;
       continue;
     }
     i++;
@@ -268,7 +312,7 @@ function percentFormat(s: string, names: Expansions): string {
         j++;
       }
       if (depth > 0) throw new PyFormatError('incomplete format key');
-      const key = f.slice(i + 1, j - 1).join('');
+      const key = f.slice(i + 1, j - 1);
       if (!Object.hasOwn(names, key)) throw new PyKeyError(key);
       arg = names[key]!;
       argAvailable = true;
@@ -285,8 +329,9 @@ function percentFormat(s: string, names: Expansions): string {
       else break;
     }
     if (f[i] === '*') {
-      const w = nextArg();
-      if (typeof w !== 'number') throw new PyFormatError('* wants int');
+      const a = nextArg();
+      if (typeof a !== 'number' && typeof a !== 'bigint') throw new PyFormatError('* wants int');
+      const w = asCInt(a, PY_SSIZE_T_MAX, 'ssize_t');
       spec.width = Math.abs(w);
       if (w < 0) spec.ljust = true;
       i++;
@@ -303,9 +348,9 @@ function percentFormat(s: string, names: Expansions): string {
       spec.prec = 0;
       i++;
       if (f[i] === '*') {
-        const p = nextArg();
-        if (typeof p !== 'number') throw new PyFormatError('* wants int');
-        spec.prec = Math.max(p, 0);
+        const a = nextArg();
+        if (typeof a !== 'number' && typeof a !== 'bigint') throw new PyFormatError('* wants int');
+        spec.prec = Math.max(asCInt(a, BigInt(INT_MAX), 'int'), 0);
         i++;
       } else {
         for (; i < n && f[i]! >= '0' && f[i]! <= '9'; i++) {
@@ -317,7 +362,8 @@ function percentFormat(s: string, names: Expansions): string {
     }
     if (i < n && (f[i] === 'h' || f[i] === 'l' || f[i] === 'L')) i++;
     if (i >= n) throw new PyFormatError('incomplete format');
-    const conv = f[i++]!;
+    const conv = String.fromCodePoint(f.codePointAt(i)!);
+    i += conv.length;
     const v = nextArg();
     switch (conv) {
       case 's':
@@ -325,7 +371,7 @@ function percentFormat(s: string, names: Expansions): string {
       case 'a': {
         let str = conv === 's' ? strOf(v, names) : reprOf(v, names, conv === 'a');
         if (spec.prec >= 0) str = Array.from(str).slice(0, spec.prec).join('');
-        out += pad(str, spec);
+        emit(pad(str, spec));
         break;
       }
       case 'd':
@@ -334,11 +380,11 @@ function percentFormat(s: string, names: Expansions): string {
       case 'o':
       case 'x':
       case 'X':
-        if (typeof v !== 'number') {
+        if (typeof v !== 'number' && typeof v !== 'bigint') {
           const what = 'diu'.includes(conv) ? 'a real number' : 'an integer';
           throw new PyFormatError(`%${conv} format: ${what} is required, not ${typeName(v)}`);
         }
-        out += formatInteger(v, conv === 'i' || conv === 'u' ? 'd' : conv, spec);
+        emit(formatInteger(v, conv === 'i' || conv === 'u' ? 'd' : conv, spec));
         break;
       case 'e':
       case 'E':
@@ -346,23 +392,27 @@ function percentFormat(s: string, names: Expansions): string {
       case 'F':
       case 'g':
       case 'G':
-        if (typeof v !== 'number') throw new PyFormatError(`must be real number, not ${typeName(v)}`);
-        out += formatFloat(v, conv, spec);
+        if (typeof v !== 'number' && typeof v !== 'bigint') {
+          throw new PyFormatError(`must be real number, not ${typeName(v)}`);
+        }
+        emit(formatFloat(v, conv, spec));
         break;
       case 'c': {
         let ch: string;
-        if (typeof v === 'number') {
+        if (typeof v === 'number' || typeof v === 'bigint') {
           if (v < 0 || v > 0x10ffff) throw new PyFormatError('%c arg not in range(0x110000)');
-          ch = String.fromCodePoint(v);
+          ch = String.fromCodePoint(Number(v));
         } else if (typeof v === 'string' && Array.from(v).length === 1) ch = v;
         else throw new PyFormatError('%c requires int or char');
-        out += pad(ch, spec);
+        emit(pad(ch, spec));
         break;
       }
       default: {
         const cp = conv.codePointAt(0)!;
         const shown = cp >= 31 && cp <= 126 ? conv : '?';
-        throw new PyFormatError(`unsupported format character '${shown}' (0x${cp.toString(16)}) at index ${i - 1}`);
+        // Python counts code points.
+        const at = Array.from(f.slice(0, i - conv.length)).length;
+        throw new PyFormatError(`unsupported format character '${shown}' (0x${cp.toString(16)}) at index ${at}`);
       }
     }
   }

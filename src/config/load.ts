@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
+import { checkAutoChildLogs } from './auto-log.js';
 import { ConfigError } from './config-error.js';
 import { ValueError } from './datatypes.js';
 import { environ_expansions } from './expand.js';
@@ -107,6 +108,11 @@ export function loadConfig(opts: LoadOptions): Model {
     // realize() tests these two for truth, so an empty -l/-j means "the file's".
     const logfile = o.logfile || sd.logfile;
     const pidfile = o.pidfile || sd.pidfile;
+    const childlogdir = o.childlogdir ?? sd.childlogdir;
+    const identifier = o.identifier ?? sd.identifier;
+    // supervisord names the AUTO logs once running (and dies there on a name
+    // that cannot exist); here such a name is an error like any other.
+    checkAutoChildLogs(groups, childlogdir, identifier, cwd);
     return {
       configfile: abspath(configfile, cwd),
       here,
@@ -123,14 +129,14 @@ export function loadConfig(opts: LoadOptions): Model {
         minfds: o.minfds ?? sd.minfds,
         minprocs: o.minprocs ?? sd.minprocs,
         nocleanup: o.nocleanup ?? sd.nocleanup,
-        childlogdir: o.childlogdir ?? sd.childlogdir,
+        childlogdir,
         user,
         uid,
         gid,
         directory: o.directory ?? sd.directory,
         strip_ansi: o.strip_ansi ?? sd.strip_ansi,
         environment: sd.environment,
-        identifier: o.identifier ?? sd.identifier,
+        identifier,
       },
       groups,
       servers,

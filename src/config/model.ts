@@ -50,7 +50,7 @@ export interface ProcessConfig {
   /** the section it came from and its file, for error messages */
   section: string;
   file: string;
-  /** this process's %(process_num)d, from numprocs_start up */
+  /** this process's %(process_num)d, from numprocs_start up; past 2**53 the nearest double (names were expanded from the exact value) */
   process_num: number;
   numprocs: number;
 }

@@ -48,6 +48,16 @@ function getent(db: 'passwd' | 'group', key: string): Row | undefined {
   }
 }
 
+// uid_t and gid_t hold 32 bits, and all ones (-1) means "unchanged", never an
+// id. A larger number is never looked up: getent and the native lookup parse
+// it with strtoul and wrap it (`getent passwd 4294967296` answers root), where
+// pwd.getpwuid() raises KeyError, so supervisord says "Invalid user id".
+const ID_MAX = 2 ** 32 - 2;
+
+function validId(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id <= ID_MAX;
+}
+
 function toPasswd(f: Row | undefined): PasswdEntry | undefined {
   if (!f || f.length < 4) return undefined;
   const uid = Number(f[2]);
@@ -71,7 +81,11 @@ export function systemUserDb(): UserDb {
     getpwnam: (name) =>
       cached(`pwnam:${name}`, () => toPasswd(pw().find((f) => f[0] === name) ?? getent('passwd', name))),
     getpwuid: (uid) =>
-      cached(`pwuid:${uid}`, () => toPasswd(pw().find((f) => Number(f[2]) === uid) ?? getent('passwd', String(uid)))),
+      cached(`pwuid:${uid}`, () => {
+        if (!validId(uid)) return undefined;
+        const rec = toPasswd(pw().find((f) => Number(f[2]) === uid) ?? getent('passwd', String(uid)));
+        return rec?.uid === uid ? rec : undefined;
+      }),
     getgrnam: (name) =>
       cached(`grnam:${name}`, () => {
         const f = gr().find((r) => r[0] === name) ?? getent('group', name);
@@ -79,7 +93,12 @@ export function systemUserDb(): UserDb {
         return Number.isInteger(gid) ? gid : undefined;
       }),
     getgrgid: (gid) =>
-      cached(`grgid:${gid}`, () => gr().some((r) => Number(r[2]) === gid) || getent('group', String(gid)) !== undefined),
+      cached(`grgid:${gid}`, () => {
+        if (!validId(gid)) return false;
+        if (gr().some((r) => Number(r[2]) === gid)) return true;
+        const row = getent('group', String(gid));
+        return row !== undefined && Number(row[2]) === gid;
+      }),
   };
 }
 
@@ -102,7 +121,7 @@ export function name_to_uid(db: UserDb, name: string): number {
     if (!rec) throw new ValueError(`Invalid user name ${name}`);
     return rec.uid;
   }
-  if (!db.getpwuid(uid)) throw new ValueError(`Invalid user id ${name}`);
+  if (!validId(uid) || !db.getpwuid(uid)) throw new ValueError(`Invalid user id ${name}`);
   return uid;
 }
 
@@ -114,7 +133,7 @@ export function name_to_gid(db: UserDb, name: string): number {
     if (g === undefined) throw new ValueError(`Invalid group name ${name}`);
     return g;
   }
-  if (!db.getgrgid(gid)) throw new ValueError(`Invalid group id ${name}`);
+  if (!validId(gid) || !db.getgrgid(gid)) throw new ValueError(`Invalid group id ${name}`);
   return gid;
 }
 

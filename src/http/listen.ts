@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Binding the listening sockets as supervisord's http.py does, with its checks and its
 // words: the unix socket is bound under a temporary name, chmod'ed, then hard-linked
-// into place (so a live server's socket is never replaced), a stale one is unlinked,
-// then chown'ed; inet binds host:port (IPv4, as supervisord's AF_INET socket).
+// into place (so a live server's socket is never replaced), a stale one is unlinked
+// (a socket only: anything else at the path is refused), then chown'ed; inet binds
+// host:port (IPv4, as supervisord's AF_INET socket).
 import { lookup } from 'node:dns/promises';
-import { chmodSync, chownSync, linkSync, lstatSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect, isIP } from 'node:net';
 import { constants as osConstants, userInfo } from 'node:os';
@@ -132,18 +133,19 @@ export async function bindUnix(
   const file = cfg.file;
   const tempname = `${file}.${process.pid}`;
   if (Buffer.byteLength(tempname) > SUN_PATH_MAX) throw openError(new Error('AF_UNIX path too long'));
-  try {
-    unlinkSync(tempname);
-  } catch {
-    // not there
-  }
+  // A socket left by an earlier process with our pid goes; anything else is not ours to delete.
+  const leftover = lstatOrNull(tempname);
+  if (leftover && !leftover.isSocket()) throw notASocket(tempname, leftover);
+  if (leftover) unlinkQuietly(tempname);
   for (let attempt = 1; ; attempt++) {
+    let bound: { dev: number; ino: number } | null = null;
     try {
       try {
         await listenOn(server, { path: tempname });
       } catch (err) {
         throw openError(realBindError(err, tempname));
       }
+      bound = inodeOf(tempname);
       try {
         chmodSync(tempname, cfg.chmod ?? 0o700);
       } catch (err) {
@@ -156,12 +158,17 @@ export async function bindUnix(
         // Lock contention or a stale socket.
         await closeListener(server);
         if (await checkUsed(file)) throw new HttpServerError(ADDR_IN_USE, 'EADDRINUSE');
-        stderr(`Unlinking stale socket ${file}\n`);
-        try {
-          unlinkSync(file);
-        } catch (err) {
-          // supervisord ignores this and loops forever (a directory at the path): say why instead.
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw openError(err);
+        // supervisord unlinks whatever is there, a regular file, a symlink, /dev/null
+        // (it loops forever on a directory): only a socket is a stale socket.
+        const there = lstatOrNull(file);
+        if (there && !there.isSocket()) throw notASocket(file, there);
+        if (there) {
+          stderr(`Unlinking stale socket ${file}\n`);
+          try {
+            unlinkSync(file);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw openError(err);
+          }
         }
         if (attempt >= STALE_TRIES) throw openError(linkErr);
         await new Promise((r) => setTimeout(r, STALE_RETRY_MS));
@@ -185,13 +192,45 @@ export async function bindUnix(
       }
       return { path: file, ...inodeOf(file) };
     } finally {
-      try {
-        unlinkSync(tempname);
-      } catch {
-        // already gone
-      }
+      // The temporary name, if we bound it and it is still our socket.
+      if (bound) removeIfOurs({ path: tempname, ...bound });
     }
   }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'another kind of file';
+}
+
+/** Something other than a socket sits where the socket goes: say so, delete nothing. */
+function notASocket(path: string, st: Stats): HttpServerError {
+  return new HttpServerError(
+    `Cannot open an HTTP server: ${path} exists and is not a socket (it is ${kindOf(st)}); ` +
+      'not unlinking it: remove it, or name another file= in [unix_http_server]',
+    'ENOTSOCK',
+  );
 }
 
 /**
@@ -209,12 +248,8 @@ function realBindError(err: unknown, path: string): unknown {
 }
 
 function inodeOf(path: string): { dev: number; ino: number } {
-  try {
-    const st = lstatSync(path);
-    return { dev: st.dev, ino: st.ino };
-  } catch {
-    return { dev: -1, ino: -1 };
-  }
+  const st = lstatOrNull(path);
+  return st ? { dev: st.dev, ino: st.ino } : { dev: -1, ino: -1 };
 }
 
 /**

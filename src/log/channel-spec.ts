@@ -6,6 +6,7 @@ import { closeSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 
+import { autoChildLogPath } from '../config/auto-log.js';
 import type { LogfileSetting } from '../config/model.js';
 
 // Python's tempfile._RandomNameSequence alphabet.
@@ -20,15 +21,21 @@ function randomName(): string {
 /**
  * options.py get_autochildlog_name(): mkstemp(prefix='NAME-CHANNEL---IDENT-',
  * suffix='.log', dir=childlogdir). Created exclusively, like mkstemp.
+ *
+ * Never throws: supervisord dies with a traceback when mkstemp fails. Names
+ * that can never exist were refused with the config (config/auto-log.ts);
+ * for the rest (childlogdir unwritable or gone, a full disk) the name is
+ * returned uncreated and the spawn fails opening it, with its errno, as a
+ * spawn error ("unknown error making dispatchers for 'x': EACCES").
  */
 export function createAutoLogName(childlogdir: string, name: string, channel: 'stdout' | 'stderr', identifier: string): string {
   for (let attempt = 0; ; attempt++) {
-    const file = path.join(childlogdir, `${name}-${channel}---${identifier}-${randomName()}.log`);
+    const file = autoChildLogPath(childlogdir, name, channel, identifier, randomName());
     try {
       closeSync(openSync(file, 'wx', 0o600));
       return file;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) return file;
     }
   }
 }

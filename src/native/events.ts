@@ -19,11 +19,16 @@ export interface ExitEvent {
 export interface EofEvent { kind: 'eof'; child: number; pid: number; stream: Stream; time: number }
 export type SinkOp = 'write' | 'open' | 'rotate';
 export interface SinkFaultEvent { kind: 'sink-fault'; sink: number; errno: number; code: string; op: SinkOp; time: number }
-export interface SinkRecoveredEvent { kind: 'sink-recovered'; sink: number; dropped: number; time: number }
+/** op 'rotate': rotation works again (nothing was dropped); otherwise writing works again after `dropped` bytes were lost. */
+export interface SinkRecoveredEvent { kind: 'sink-recovered'; sink: number; op: SinkOp; dropped: number; time: number }
 export interface TapEvent { kind: 'tap'; child: number; stream: Stream; data: Buffer; time: number }
 export interface TapDroppedEvent { kind: 'tap-dropped'; child: number; pid: number; stream: Stream; bytes: number; time: number }
 export interface OrphanEvent { kind: 'orphan'; pid: number; code: number | null; signal: number | null; time: number }
 export interface StdinClosedEvent { kind: 'stdin-closed'; child: number; pid: number; errno: number; code: string; time: number }
+/** An asynchronous spawn (spawnAsync) ran its program; comes before any other event of that child. */
+export interface SpawnedEvent { kind: 'spawned'; request: number; pid: number; child: number; time: number }
+/** An asynchronous spawn failed; pid is set when it failed after fork (the child is already reaped). */
+export interface SpawnFailedEvent { kind: 'spawn-failed'; request: number; pid: number | undefined; errno: number; stage: number; time: number }
 
 export type NativeEvent =
   | ExitEvent
@@ -33,7 +38,9 @@ export type NativeEvent =
   | TapEvent
   | TapDroppedEvent
   | OrphanEvent
-  | StdinClosedEvent;
+  | StdinClosedEvent
+  | SpawnedEvent
+  | SpawnFailedEvent;
 
 const FIELDS = 8;
 const sinkOps: Record<number, SinkOp> = { 1: 'write', 2: 'open', 3: 'rotate' };
@@ -66,7 +73,7 @@ export function decodeEvents(records: Float64Array, data: Buffer): NativeEvent[]
         out.push({ kind: 'sink-fault', sink: id, errno: a, code: errnoName(a), op: sinkOps[b] ?? 'write', time });
         break;
       case 4:
-        out.push({ kind: 'sink-recovered', sink: id, dropped: c, time });
+        out.push({ kind: 'sink-recovered', sink: id, op: sinkOps[b] ?? 'write', dropped: c, time });
         break;
       case 5:
         // subarray shares the batch's buffer: one allocation per batch, not per chunk.
@@ -80,6 +87,12 @@ export function decodeEvents(records: Float64Array, data: Buffer): NativeEvent[]
         break;
       case 8:
         out.push({ kind: 'stdin-closed', child: id, pid, errno: a, code: errnoName(a), time });
+        break;
+      case 9:
+        out.push({ kind: 'spawned', request: id, pid, child: a, time });
+        break;
+      case 10:
+        out.push({ kind: 'spawn-failed', request: id, pid: pid > 0 ? pid : undefined, errno: a, stage: b, time });
         break;
       default:
         // A newer addon than this file: skip what we can't read rather than crash.

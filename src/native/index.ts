@@ -19,6 +19,10 @@ interface Addon {
   stop(): void;
   rlimit(name: string, soft?: number, hard?: number): [number, number] | number;
   spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number; pid?: number };
+  spawnAsync(request: number, plan: unknown): void;
+  fdReserve(n?: number): number;
+  fdHeadroom(want: number): number;
+  testHooks(hooks: { registerDelayMs?: number }): void;
   kill(pid: number, signal: number, group: boolean): number;
   writeStdin(child: number, data: Buffer): number;
   closeStdin(child: number): number;
@@ -89,6 +93,25 @@ export function rlimit(name: 'nofile' | 'nproc', set?: { soft: number; hard: num
   return { soft: r[0], hard: r[1] };
 }
 
+/**
+ * Descriptors kept free for the daemon's own use (control connections, log
+ * files): a spawn or a log file open that would leave fewer free fails with
+ * EMFILE. 0 turns it off (the default). Returns the reserve now.
+ */
+export function fdReserve(n?: number): number {
+  return n === undefined ? addon.fdReserve() : addon.fdReserve(n);
+}
+
+/** How many more descriptors this process could open now, counting up to want. */
+export function fdHeadroom(want: number): number {
+  return addon.fdHeadroom(want);
+}
+
+/** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */
+export function testHooks(hooks: { registerDelayMs?: number }): void {
+  addon.testHooks(hooks);
+}
+
 export interface ChannelRequest {
   /** 'pipe' (read by the I/O thread) or 'null' (/dev/null: the bytes never reach us) */
   mode?: 'pipe' | 'null';
@@ -119,6 +142,9 @@ export interface Spawned {
   /** the handle that events and per-child calls use; never reused */
   child: number;
 }
+
+/** The outcome of spawnAsync: the child, or why it could not start. */
+export type SpawnOutcome = { ok: true; spawned: Spawned } | { ok: false; error: NativeError };
 
 export interface SinkCounters {
   /** bytes written to files, across rotations */
@@ -188,7 +214,9 @@ let running: IoCore | null = null;
 /** The I/O thread and everything that crosses to it. One per process. */
 export class IoCore {
   readonly backend: string;
-  readonly #sinks = new Set<LogSink>();
+  readonly #sinks = new Map<number, LogSink>();
+  readonly #pendingSpawns = new Map<number, { req: SpawnRequest; done: (outcome: SpawnOutcome) => void }>();
+  #nextRequest = 1;
 
   private constructor(backend: string) {
     this.backend = backend;
@@ -200,7 +228,16 @@ export class IoCore {
     if (backend === 'default' && process.env.FASTVISOR_BACKEND) backend = process.env.FASTVISOR_BACKEND;
     const onEvents = opts.onEvents;
     const r = addon.start({ backend, batchMs: opts.batchMs ?? 10 }, (records, data) => {
-      onEvents(decodeEvents(records, data));
+      const events = decodeEvents(records, data);
+      // Spawn outcomes first: a child's own events (output, exit) always come
+      // after its outcome, so whoever waits for the spawn knows the handle
+      // before anything else of that child arrives.
+      if (running && events.some((e) => e.kind === 'spawned' || e.kind === 'spawn-failed')) {
+        running.settleSpawns(events);
+        onEvents(events.filter((e) => e.kind !== 'spawned' && e.kind !== 'spawn-failed'));
+      } else {
+        onEvents(events);
+      }
     });
     if (typeof r === 'number') {
       if (errnoName(-r) === 'ENOENT') throw new Error(`fastvisor: no I/O backend '${backend}' on ${process.platform}`);
@@ -217,35 +254,42 @@ export class IoCore {
     running = null;
   }
 
-  /** Throws a NativeError (code ENOENT, EACCES, …; stage exec, chdir, …) when the child could not start. */
+  /**
+   * Throws a NativeError (code ENOENT, EACCES, …; stage exec, chdir, …) when
+   * the child could not start. The calling thread waits until the child has
+   * exec'd; the daemon uses spawnAsync.
+   */
   spawn(req: SpawnRequest): Spawned {
-    const env = Array.isArray(req.env) ? req.env : Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-    const channel = (c: ChannelRequest | undefined) => ({
-      mode: c?.mode ?? 'pipe',
-      sink: c?.sink && !c.sink.closed ? c.sink.id : undefined,
-      tap: c?.tap ?? false,
-      stripAnsi: c?.stripAnsi ?? false,
-    });
-    const plan = {
-      file: req.file,
-      argv: req.argv,
-      env,
-      cwd: req.cwd,
-      umask: req.umask,
-      uid: req.user?.uid,
-      gid: req.user?.gid,
-      groups: req.user?.groups,
-      pgroup: req.processGroup === 'inherit' ? 0 : req.processGroup === 'session' ? 2 : 1,
-      stdout: channel(req.stdout),
-      stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
-    };
-    const r = addon.spawn(plan);
-    if ('errno' in r) {
-      const err = spawnError(r.errno, r.stage, { file: req.file, cwd: req.cwd, uid: req.user?.uid, gid: req.user?.gid });
-      if (r.pid !== undefined) err.pid = r.pid;
-      throw err;
-    }
+    const r = addon.spawn(spawnPlan(req));
+    if ('errno' in r) throw spawnFailure(req, r.errno, r.stage, r.pid);
     return r;
+  }
+
+  /**
+   * Queues the spawn for the native spawn thread and returns at once; done()
+   * runs from the event batch that reports the outcome, before any other
+   * event of that child. Throws only on misuse (bad arguments).
+   */
+  spawnAsync(req: SpawnRequest, done: (outcome: SpawnOutcome) => void): void {
+    const request = this.#nextRequest++;
+    if (this.#nextRequest > 0xffffffff) this.#nextRequest = 1;
+    addon.spawnAsync(request, spawnPlan(req));
+    this.#pendingSpawns.set(request, { req, done });
+  }
+
+  /** Spawns queued but not yet answered. */
+  get spawnsPending(): number {
+    return this.#pendingSpawns.size;
+  }
+
+  private settleSpawns(events: NativeEvent[]): void {
+    for (const e of events) {
+      if (e.kind !== 'spawned' && e.kind !== 'spawn-failed') continue;
+      const p = this.#pendingSpawns.get(e.request);
+      if (!p) continue;
+      this.#pendingSpawns.delete(e.request);
+      p.done(e.kind === 'spawned' ? { ok: true, spawned: { pid: e.pid, child: e.child } } : { ok: false, error: spawnFailure(p.req, e.errno, e.stage, e.pid) });
+    }
   }
 
   /** Sends a signal to pid, or to its process group. False when it is already gone. */
@@ -288,12 +332,17 @@ export class IoCore {
     const r = addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
     if ('errno' in r) throw nativeError(r.errno, 'open', `couldn't open log file ${file}: ${errnoName(r.errno)}`, file);
     const sink = new LogSink(this, r.sink, file);
-    this.#sinks.add(sink);
+    this.#sinks.set(sink.id, sink);
     return sink;
   }
 
   forgetSink(sink: LogSink): void {
-    this.#sinks.delete(sink);
+    this.#sinks.delete(sink.id);
+  }
+
+  /** The path of an open log sink (for messages about its events), or null. */
+  sinkPath(id: number): string | null {
+    return this.#sinks.get(id)?.path ?? null;
   }
 
   /** Reopens every log file (SIGUSR2). Throws the first failure; the rest are still reopened. */
@@ -305,6 +354,35 @@ export class IoCore {
   reapOrphans(on: boolean): void {
     check(addon.reapOrphans(on), 'prctl');
   }
+}
+
+function spawnPlan(req: SpawnRequest): unknown {
+  const env = Array.isArray(req.env) ? req.env : Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+  const channel = (c: ChannelRequest | undefined) => ({
+    mode: c?.mode ?? 'pipe',
+    sink: c?.sink && !c.sink.closed ? c.sink.id : undefined,
+    tap: c?.tap ?? false,
+    stripAnsi: c?.stripAnsi ?? false,
+  });
+  return {
+    file: req.file,
+    argv: req.argv,
+    env,
+    cwd: req.cwd,
+    umask: req.umask,
+    uid: req.user?.uid,
+    gid: req.user?.gid,
+    groups: req.user?.groups,
+    pgroup: req.processGroup === 'inherit' ? 0 : req.processGroup === 'session' ? 2 : 1,
+    stdout: channel(req.stdout),
+    stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
+  };
+}
+
+function spawnFailure(req: SpawnRequest, errno: number, stage: number, pid: number | undefined): NativeError {
+  const err = spawnError(errno, stage, { file: req.file, cwd: req.cwd, uid: req.user?.uid, gid: req.user?.gid });
+  if (pid !== undefined) err.pid = pid;
+  return err;
 }
 
 /**

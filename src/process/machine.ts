@@ -205,6 +205,8 @@ type Transition<K extends EventKind> = (w: Work, e: EventOf<K>) => void;
 type Row = { [K in EventKind]: Transition<K> };
 
 const secs = (n: number): number => n * 1000;
+// The shortest interval between two SIGKILLs to a process that is not yet reaped.
+const MIN_KILL_REPEAT_MS = 1000;
 // One expression for the timer and both checks: with fractional ms,
 // `now - laststart >= x` and `now >= laststart + x` can round apart.
 const startDeadline = (config: MachineConfig, laststart: number): number => laststart + secs(config.startsecs);
@@ -246,7 +248,12 @@ function kill(w: Work, sig: number): void {
   const group = s.state === ProcessState.STOPPING ? config.killasgroup : config.stopasgroup;
   w.log('debug', `killing ${config.name} (pid ${s.pid}) ${group ? 'process group ' : ''}with signal ${signame(sig)}`);
   s.killing = true;
-  s.delay = w.now + secs(config.stopwaitsecs);
+  // stopwaitsecs <= 0 (supervisord accepts both): SIGKILL at once, but then
+  // wait for the exit like any other kill. A zero delay would re-send SIGKILL
+  // on every tick, a busy loop that starves the daemon; supervisord's own 1 s
+  // select timeout paces it, so SIGKILL repeats at most once a second here too.
+  const wait = secs(config.stopwaitsecs);
+  s.delay = w.now + (sig === constants.signals.SIGKILL ? Math.max(wait, MIN_KILL_REPEAT_MS) : Math.max(wait, 0));
   // RUNNING/STARTING/STOPPING -> STOPPING
   w.changeState(ProcessState.STOPPING);
   w.effects.push({ kind: 'kill', pid: s.pid, signal: sig, group, purpose: 'kill' });

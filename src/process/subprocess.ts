@@ -6,7 +6,7 @@
 import type { ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
-import { lookupUser, type IoCore, type LogSink, type NativeError, type SpawnRequest } from '../native/index.js';
+import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
 import { initialStatus, step, type EmitEffect, type Effect, type MachineEvent, type ProcessStatus } from './machine.js';
 import { childEnvironment, execArgs, pathForConfig, SpawnRefused } from './spawn-plan.js';
@@ -47,6 +47,8 @@ export class Subprocess {
   private readonly queue: MachineEvent[] = [];
   private draining = false;
   private removed = false;
+  /** spawnAsync was called and its outcome has not arrived yet */
+  private spawnInFlight = false;
 
   constructor(
     readonly config: ProcessConfig,
@@ -76,12 +78,21 @@ export class Subprocess {
   /**
    * Feeds one event and everything it leads to. Returns the error of that
    * event's own step (kill/signal failures, as process.py's return values).
+   * While a spawn is in flight (the native spawn thread has not answered yet)
+   * events wait, in order, and run once the outcome has been fed: the machine
+   * sees a spawn as one step, as in supervisord, where fork() returns before
+   * anything else can happen.
    */
   feed(event: MachineEvent): string | null {
-    if (this.draining) {
-      this.queue.push(event);
+    if (this.draining || this.spawnInFlight) {
+      // One pending tick is as good as many.
+      if (event.kind !== 'tick' || !this.queue.some((e) => e.kind === 'tick')) this.queue.push(event);
       return null;
     }
+    return this.drain(event);
+  }
+
+  private drain(event: MachineEvent): string | null {
     this.draining = true;
     let first: string | null | undefined;
     try {
@@ -91,7 +102,7 @@ export class Subprocess {
         this.status = s.status;
         if (first === undefined) first = s.error;
         for (const effect of s.effects) this.apply(effect);
-        next = this.queue.shift();
+        next = this.spawnInFlight ? undefined : this.queue.shift();
       }
     } finally {
       this.draining = false;
@@ -170,31 +181,51 @@ export class Subprocess {
         ? 'stdout'
         : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap, stripAnsi: host.stripAnsi },
     };
-    try {
-      const spawned = host.core.spawn(req);
-      this.child = spawned.child;
-      host.register(spawned.child, this);
-      this.queue.push({ kind: 'spawned', pid: spawned.pid });
-      host.spawned(this);
-    } catch (err) {
-      const e = err as NativeError;
-      if (e.pid !== undefined) {
-        // Failed after fork (setuid, chdir, exec): as supervisord's child, say
-        // why on stderr, then the child is gone with 127.
-        const sink = config.redirect_stderr ? this.sinks.stdout : this.sinks.stderr;
-        // _spawn_as_child's words: an exec failure names argv[0] and the errno.
-        const why = e.stage === 'exec' ? `couldn't exec ${args.argv[0]}: ${e.code}` : e.message;
-        sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
-        this.queue.push({ kind: 'spawned', pid: e.pid }, { kind: 'exited', pid: e.pid, code: 127, signal: null });
-        return;
-      }
-      let message: string;
-      if (e.code === 'EAGAIN') message = `Too many processes in process table to spawn '${config.name}'`;
-      else if (e.code === 'EMFILE' || e.code === 'ENFILE') message = `too many open files to spawn '${config.name}'`;
-      else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
-      else message = `unknown error making dispatchers for '${config.name}': ${e.code}`;
-      this.queue.push({ kind: 'spawnFailed', message });
+    host.core.spawnAsync(req, (outcome) => {
+      this.spawnInFlight = false;
+      const events = outcome.ok ? this.spawned(outcome.spawned) : this.spawnFailed(outcome.error, args.argv[0]!);
+      // The outcome goes before whatever waited for it.
+      this.queue.unshift(...events);
+      if (this.draining) return; // the running drain takes them
+      const next = this.queue.shift();
+      if (next) this.drain(next);
+    });
+    // After the call: it throws on misuse, and never answers synchronously.
+    this.spawnInFlight = true;
+  }
+
+  private spawned(spawned: Spawned): MachineEvent[] {
+    if (this.removed) {
+      // Removed while the spawn was in flight: nobody supervises this child.
+      this.host.core.kill(spawned.pid, 'SIGKILL', true);
+      return [];
     }
+    this.child = spawned.child;
+    this.host.register(spawned.child, this);
+    this.host.spawned(this);
+    return [{ kind: 'spawned', pid: spawned.pid }];
+  }
+
+  private spawnFailed(e: NativeError, argv0: string): MachineEvent[] {
+    const { config } = this;
+    if (e.pid !== undefined) {
+      // Failed after fork (setuid, chdir, exec): as supervisord's child, say
+      // why on stderr, then the child is gone with 127.
+      const sink = config.redirect_stderr ? this.sinks.stdout : this.sinks.stderr;
+      // _spawn_as_child's words: an exec failure names argv[0] and the errno.
+      const why = e.stage === 'exec' ? `couldn't exec ${argv0}: ${e.code}` : e.message;
+      sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
+      return [
+        { kind: 'spawned', pid: e.pid },
+        { kind: 'exited', pid: e.pid, code: 127, signal: null },
+      ];
+    }
+    let message: string;
+    if (e.code === 'EAGAIN') message = `Too many processes in process table to spawn '${config.name}'`;
+    else if (e.code === 'EMFILE' || e.code === 'ENFILE') message = `too many open files to spawn '${config.name}'`;
+    else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
+    else message = `unknown error making dispatchers for '${config.name}': ${e.code}`;
+    return [{ kind: 'spawnFailed', message }];
   }
 
   // options.py drop_privileges(), the parent's half: nothing to do for the

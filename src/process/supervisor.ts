@@ -6,7 +6,7 @@
 // Supervisor, driven by events and timers instead of a 1 s poll loop.
 import type { Model, ProcessGroupConfig } from '../config/model.js';
 import type { MainLog } from '../log/main-log.js';
-import type { IoCore, NativeEvent } from '../native/index.js';
+import type { IoCore, NativeEvent, SinkFaultEvent, SinkRecoveredEvent } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
 import { EventHub } from './event-hub.js';
 import { ProcessGroup } from './group.js';
@@ -146,14 +146,28 @@ export class Supervisor {
           this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
           break;
         case 'sink-fault':
-          this.log.error(`log file write error (${e.op}): ${e.code}; output is being dropped until writing works again`);
-          break;
         case 'sink-recovered':
-          this.log.info(`log file writable again; ${e.dropped} bytes were dropped`);
+          this.sinkEpisode(e);
           break;
         default:
           break;
       }
+    }
+  }
+
+  // One line when a log file's fault episode starts (the native side reports
+  // each episode once) and one when it ends, saying what happens to the bytes.
+  private sinkEpisode(e: SinkFaultEvent | SinkRecoveredEvent): void {
+    const file = this.deps.core.sinkPath(e.sink) ?? `#${e.sink}`;
+    if (e.kind === 'sink-recovered') {
+      if (e.op === 'rotate') this.log.info(`log file ${file}: rotation works again`);
+      else this.log.info(`log file ${file}: writable again; ${e.dropped} bytes were dropped meanwhile`);
+    } else if (e.op === 'rotate') {
+      this.log.warn(`log file ${file}: rotation failed (${e.code}); output still goes to the open file, past its maximum size, and rotation is retried every second`);
+    } else if (e.op === 'open') {
+      this.log.error(`log file ${file}: cannot open it (${e.code}); output is dropped until it can be opened (tried every second)`);
+    } else {
+      this.log.error(`log file ${file}: write failed (${e.code}); output is dropped until writing works again`);
     }
   }
 

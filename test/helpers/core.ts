@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A test harness around the native I/O core: starts it on a given backend,
 // records every event, and waits for exits and other events with deadlines.
-import { IoCore, type NativeEvent, type ExitEvent, type SpawnRequest, type Spawned } from '../../src/native/index.js';
+import { IoCore, type NativeEvent, type ExitEvent, type SpawnOutcome, type SpawnRequest, type Spawned } from '../../src/native/index.js';
 import { pollUntil } from './poll.js';
 import { track } from './procs.js';
 
@@ -23,6 +23,16 @@ export class CoreHarness {
     const s = this.core.spawn({ file: req.argv[0]!, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...req });
     track(s.pid);
     return s;
+  }
+
+  /** spawnAsync; resolves with the outcome (a spawned child is tracked for clean-up). */
+  spawnAsync(req: Partial<SpawnRequest> & Pick<SpawnRequest, 'argv'>): Promise<SpawnOutcome> {
+    return new Promise((resolve) => {
+      this.core.spawnAsync({ file: req.argv[0]!, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...req }, (outcome) => {
+        if (outcome.ok) track(outcome.spawned.pid);
+        resolve(outcome);
+      });
+    });
   }
 
   sh(script: string, req: Partial<SpawnRequest> = {}): Spawned {

@@ -102,12 +102,18 @@ export function writeConfig(dir: string, body: string, opts: { withServer?: bool
 }
 
 /** Runs the daemon in the foreground (-n) and waits until its socket answers getState. */
-export async function startDaemon(kind: DaemonKind, body: string, opts: { args?: string[]; env?: NodeJS.ProcessEnv; dir?: string } = {}): Promise<Daemon> {
+export async function startDaemon(
+  kind: DaemonKind,
+  body: string,
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv; dir?: string; wrap?: string[] } = {},
+): Promise<Daemon> {
   const dir = opts.dir ?? tmpDir(`fv-${kind}-`);
   const conf = writeConfig(dir, body);
   const sock = path.join(dir, 'supervisor.sock');
-  const [cmd, pre] = kind === 'fastvisor' ? fastvisordCommand() : [SUPERVISORD, []];
-  const proc = spawn(cmd, [...pre, '-n', '-c', conf, ...(opts.args ?? [])], {
+  const [daemon, pre] = kind === 'fastvisor' ? fastvisordCommand() : [SUPERVISORD, []];
+  // wrap: a command that execs the daemon (prlimit ... --), so the pid is still the daemon's.
+  const [cmd, ...args] = [...(opts.wrap ?? []), daemon, ...pre, '-n', '-c', conf, ...(opts.args ?? [])];
+  const proc = spawn(cmd!, args, {
     cwd: dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,18 @@
 // options.py process_groups_from_parser(): [group:x] first, then the
 // [program:x], [eventlistener:x] and [fcgi-program:x] not claimed by a group,
 // each kind in section order, then all sorted by (priority, name).
-import { boolean, integer, list_of_strings, octal_type, process_or_group_name, pyRepr, ValueError } from '../datatypes.js';
+import {
+  big_integer,
+  boolean,
+  bounded_integer,
+  list_of_strings,
+  MAX_EXACT,
+  octal_mode,
+  process_or_group_name,
+  pyRepr,
+  range_checked,
+  ValueError,
+} from '../datatypes.js';
 import type { FcgiSocketConfig, ProcessGroupConfig } from '../model.js';
 import type { ConfigParser, Default } from '../parser.js';
 import { isabs, normalize_path } from '../pypath.js';
@@ -93,7 +104,7 @@ export function processGroupsFromParser(p: ConfigParser, ctx: GroupsContext): Pr
     let section = groupSection;
     const name = process_or_group_name(sectionSuffix(section));
     const programs = list_of_strings(get(section, 'programs', null) ?? '');
-    const priority = integer(get(section, 'priority', 999));
+    const priority = bounded_integer(get(section, 'priority', 999));
     const processes = [];
     for (const program of programs) {
       const programSection = `program:${program}`;
@@ -115,7 +126,7 @@ export function processGroupsFromParser(p: ConfigParser, ctx: GroupsContext): Pr
   for (const section of all) {
     if (!section.startsWith('program:') || homogeneousExclude.has(section)) continue;
     const name = process_or_group_name(sectionSuffix(section));
-    const priority = integer(get(section, 'priority', 999));
+    const priority = bounded_integer(get(section, 'priority', 999));
     groups.push({ name, kind: 'program', priority, processes: processesFromSection(p, ctx, section, name) });
   }
 
@@ -124,9 +135,10 @@ export function processGroupsFromParser(p: ConfigParser, ctx: GroupsContext): Pr
     // Not checked with process_or_group_name here (its processes are), nor stripped.
     const name = sectionSuffix(section);
     // a "high" default priority: listeners start first and stop last
-    const priority = integer(get(section, 'priority', -1));
-    const buffer_size = integer(get(section, 'buffer_size', 10));
-    if (buffer_size < 1) throw new ValueError(`[${section}] section sets invalid buffer_size (${buffer_size})`);
+    const priority = bounded_integer(get(section, 'priority', -1));
+    const exactSize = big_integer(get(section, 'buffer_size', 10));
+    if (exactSize < 1n) throw new ValueError(`[${section}] section sets invalid buffer_size (${exactSize})`);
+    const buffer_size = Number(range_checked(exactSize, 1n, MAX_EXACT));
     const result_handler = get(section, 'result_handler', DEFAULT_RESULT_HANDLER);
     builtinEntryPoint(result_handler, DEFAULT_RESULT_HANDLER, section, 'result_handler', 'event listener result handlers');
     const events: string[] = [];
@@ -151,14 +163,15 @@ export function processGroupsFromParser(p: ConfigParser, ctx: GroupsContext): Pr
   for (const section of all) {
     if (!section.startsWith('fcgi-program:') || homogeneousExclude.has(section)) continue;
     const name = process_or_group_name(sectionSuffix(section));
-    const priority = integer(get(section, 'priority', 999));
+    const priority = bounded_integer(get(section, 'priority', 999));
     const procUser = get(section, 'user', null);
     const procUid = procUser === null ? null : name_to_uid(ctx.users, procUser);
     const backlogRaw = get(section, 'socket_backlog', null);
     let backlog: number | null = null;
     if (backlogRaw !== null) {
-      backlog = integer(backlogRaw);
-      if (backlog < 1 || backlog > 65535) throw new ValueError(`Invalid socket_backlog value ${backlog}`);
+      const exact = big_integer(backlogRaw);
+      if (exact < 1n || exact > 65535n) throw new ValueError(`Invalid socket_backlog value ${exact}`);
+      backlog = Number(exact);
     }
     const ownerRaw = get(section, 'socket_owner', null);
     let owner: [number, number] | null = null;
@@ -173,7 +186,7 @@ export function processGroupsFromParser(p: ConfigParser, ctx: GroupsContext): Pr
     let mode: number | null = null;
     if (modeRaw !== null) {
       try {
-        mode = octal_type(modeRaw);
+        mode = octal_mode(modeRaw);
       } catch {
         throw new ValueError(`Invalid socket_mode value ${modeRaw}`);
       }

@@ -5,13 +5,15 @@
 // environment=) depends on where in that sequence it is read.
 import {
   auto_restart,
+  backups_integer,
+  big_integer,
   boolean,
-  byte_size,
+  bounded_byte_size,
+  bounded_integer,
   dict_of_key_value_pairs,
-  integer,
   list_of_exitcodes,
   logfile_name,
-  octal_type,
+  octal_mode,
   process_or_group_name,
   pyRepr,
   pyStrip,
@@ -70,23 +72,23 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
   const get = <D extends Default>(opt: string, def: D, doExpand = true) =>
     p.saneget(section, opt, def, complete ? { doExpand, names: common } : { doExpand, expansions: common });
 
-  const priority = integer(get('priority', 999));
+  const priority = bounded_integer(get('priority', 999));
   const autostart = boolean(get('autostart', 'true'));
   const autorestart = auto_restart(get('autorestart', 'unexpected'));
-  const startsecs = integer(get('startsecs', 1));
-  const startretries = integer(get('startretries', 3));
+  const startsecs = bounded_integer(get('startsecs', 1));
+  const startretries = bounded_integer(get('startretries', 3));
   const stopsignal = signal_number(get('stopsignal', 'TERM'));
-  const stopwaitsecs = integer(get('stopwaitsecs', 10));
+  const stopwaitsecs = bounded_integer(get('stopwaitsecs', 10));
   const stopasgroup = boolean(get('stopasgroup', 'false'));
   const killasgroup = boolean(get('killasgroup', stopasgroup));
   const exitcodes = list_of_exitcodes(get('exitcodes', '0'));
   const redirect_stderr = boolean(get('redirect_stderr', 'false'));
-  const numprocs = integer(get('numprocs', 1));
-  const numprocs_start = integer(get('numprocs_start', 0));
+  const numprocs = bounded_integer(get('numprocs', 1));
+  const numprocs_start = big_integer(get('numprocs_start', 0));
   const environment_str = get('environment', '', false);
-  const stdout_capture_maxbytes = byte_size(get('stdout_capture_maxbytes', '0'));
+  const stdout_capture_maxbytes = bounded_byte_size(get('stdout_capture_maxbytes', '0'));
   const stdout_events_enabled = boolean(get('stdout_events_enabled', 'false'));
-  const stderr_capture_maxbytes = byte_size(get('stderr_capture_maxbytes', '0'));
+  const stderr_capture_maxbytes = bounded_byte_size(get('stderr_capture_maxbytes', '0'));
   const stderr_events_enabled = boolean(get('stderr_events_enabled', 'false'));
   let serverurl = get('serverurl', null);
   if (serverurl && pyStrip(serverurl).toUpperCase() === 'AUTO') serverurl = null;
@@ -94,7 +96,7 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
   const user = get('user', null);
   const uid = user === null ? null : name_to_uid(ctx.users, user);
   const umaskRaw = get('umask', null);
-  const umask = umaskRaw === null ? null : octal_type(umaskRaw);
+  const umask = umaskRaw === null ? null : octal_mode(umaskRaw);
 
   // Checked as written, before expansion: `%(process_num)02d` passes, a name
   // that only expands to something invalid is not caught.
@@ -105,8 +107,13 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
   if (stopasgroup && !killasgroup) throw new ValueError('Cannot set stopasgroup=true and killasgroup=false');
 
   const programs: ProcessConfig[] = [];
-  for (let process_num = numprocs_start; process_num < numprocs + numprocs_start; process_num++) {
-    Object.assign(common, { process_num, numprocs }, p.expansions);
+  for (let i = 0; i < numprocs; i++) {
+    // Counted exactly: supervisord starts a_9007199254740993 and
+    // a_9007199254740994 for numprocs_start=9007199254740993, where a double
+    // would stop counting. Names get a bigint only past 2**53.
+    const exact = numprocs_start + BigInt(i);
+    const process_num = Number(exact);
+    Object.assign(common, { process_num: Number.isSafeInteger(process_num) ? process_num : exact, numprocs }, p.expansions);
     complete = true;
     const environment = dict_of_key_value_pairs(expand(environment_str, common, 'environment'));
     for (const [k, v] of Object.entries(environment)) common[`ENV_${k}`] = v;
@@ -117,8 +124,8 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
       const raw = p.raw(section, lf_key);
       // Not set: Automatic, which is not a str, so neither expansion applies.
       let lf = logfile_name(raw === undefined ? 'AUTO' : expand(get(lf_key, ''), common, lf_key));
-      const backups = integer(get(`${k}_logfile_backups`, 10));
-      const maxbytes = byte_size(get(`${k}_logfile_maxbytes`, '50MB'));
+      const backups = backups_integer(get(`${k}_logfile_backups`, 10));
+      const maxbytes = bounded_byte_size(get(`${k}_logfile_maxbytes`, '50MB'));
       let syslog = boolean(get(`${k}_syslog`, false));
       if (lf.kind === 'syslog') {
         ctx.warnings.push(

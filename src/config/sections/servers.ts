@@ -2,7 +2,7 @@
 // [inet_http_server] and [unix_http_server] (options.py
 // server_configs_from_parser): every section whose name starts with one of
 // them is a server, so [inet_http_server:two] is a second listener.
-import { inet_address, octal_type, pyStrip, ValueError } from '../datatypes.js';
+import { inet_address, octal_mode, pyStrip, ValueError } from '../datatypes.js';
 import type { HttpServerConfig } from '../model.js';
 import type { ConfigParser } from '../parser.js';
 import { normalize_path } from '../pypath.js';
@@ -59,7 +59,7 @@ export function serverConfigsFromParser(p: ConfigParser, here: string, users: Us
     let chmod = 0o700;
     if (chmodRaw !== null) {
       try {
-        chmod = octal_type(chmodRaw);
+        chmod = octal_mode(chmodRaw);
       } catch {
         throw new ValueError(`Invalid chmod value ${chmodRaw}`);
       }

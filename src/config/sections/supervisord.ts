@@ -2,14 +2,15 @@
 // [supervisord]: the options read_config() takes from it, in its order (the
 // first bad value is the one reported), before command-line overrides.
 import {
+  backups_integer,
   boolean,
-  byte_size,
+  bounded_byte_size,
+  bounded_integer,
   dict_of_key_value_pairs,
   existing_directory,
   existing_dirpath,
-  integer,
   logging_level,
-  octal_type,
+  octal_mode,
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
@@ -47,15 +48,15 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const get = <D extends string | number | null>(opt: string, def: D) =>
     p.saneget('supervisord', opt, def, { expansions: { here: ctx.here } });
 
-  const minfds = integer(get('minfds', 1024));
-  const minprocs = integer(get('minprocs', 200));
+  const minfds = bounded_integer(get('minfds', 1024));
+  const minprocs = bounded_integer(get('minprocs', 200));
   const dir = get('directory', null);
   const directory = dir === null ? null : existing_directory(dir);
   const user = get('user', null);
-  const umask = octal_type(get('umask', '022'));
+  const umask = octal_mode(get('umask', '022'));
   const logfile = existing_dirpath(get('logfile', 'supervisord.log'));
-  const logfile_maxbytes = byte_size(get('logfile_maxbytes', '50MB'));
-  const logfile_backups = integer(get('logfile_backups', 10));
+  const logfile_maxbytes = bounded_byte_size(get('logfile_maxbytes', '50MB'));
+  const logfile_backups = backups_integer(get('logfile_backups', 10));
   const loglevel = logging_level(get('loglevel', 'info'));
   const pidfile = existing_dirpath(get('pidfile', 'supervisord.pid'));
   const identifier = get('identifier', 'supervisor');

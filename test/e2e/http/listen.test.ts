@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Opening the listeners as supervisord's http.py does: socket mode and owner, a stale
-// socket file replaced, a live one left alone, and supervisord's error text for every
-// way it can fail (checked against the real supervisord where it is cheap to).
+// socket file replaced (a socket only: anything else is refused), a live one left alone,
+// and supervisord's error text for every way it can fail (checked against the real
+// supervisord where it is cheap to).
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,12 +83,15 @@ describe('unix socket', () => {
     expect(await pyCalls(`unix://${sock}`, [['supervisor.getVersion']])).toEqual([{ ok: '3.0' }]);
   });
 
-  it('replaces a regular file at the path, as supervisord does (nothing answers on it)', async () => {
+  it('refuses a regular file at the path and leaves it (supervisord unlinks it: nothing answers on it)', async () => {
     const sock = path.join(tmpDir(), 'file.sock');
     writeFileSync(sock, 'not a socket');
-    const fx = await startFixture([unixServer(sock)]);
-    expect(fx.stderr).toEqual([`Unlinking stale socket ${sock}\n`]);
-    expect(lstatSync(sock).isSocket()).toBe(true);
+    const err = await startError(startFixture([unixServer(sock)]));
+    expect(err.message).toBe(
+      `Cannot open an HTTP server: ${sock} exists and is not a socket (it is a regular file); ` +
+        'not unlinking it: remove it, or name another file= in [unix_http_server]',
+    );
+    expect(readFileSync(sock, 'utf8')).toBe('not a socket');
   });
 
   it('leaves a live server alone: EADDRINUSE in supervisord words, the first server unharmed', async () => {
@@ -131,7 +135,11 @@ describe('unix socket', () => {
     const sock = path.join(dir, 'dir.sock');
     mkdirSync(sock);
     const err = await startError(startFixture([unixServer(sock)]));
-    expect(err.message).toBe('Cannot open an HTTP server: socket.error reported errno.EISDIR (21)');
+    expect(err.message).toBe(
+      `Cannot open an HTTP server: ${sock} exists and is not a socket (it is a directory); ` +
+        'not unlinking it: remove it, or name another file= in [unix_http_server]',
+    );
+    expect(lstatSync(sock).isDirectory()).toBe(true);
   });
 
   it('removes only its own socket file on close()', async () => {

@@ -517,6 +517,24 @@ describe('stop (stop, kill, stop_all)', () => {
     expect(h.take().filter((l) => l.startsWith('kill'))).toEqual(['kill 42 SIGKILL', 'kill 42 SIGKILL', 'kill 42 SIGKILL']);
   });
 
+  for (const stopwaitsecs of [0, -5]) {
+    it(`STOPPING with stopwaitsecs=${stopwaitsecs}: SIGKILL at once, then at most once a second until reaped`, () => {
+      const h = new Harness({ stopwaitsecs }).running();
+      h.stop();
+      expect(h.take().filter((l) => l.startsWith('kill') || l.startsWith('WARN'))).toEqual([
+        'kill 42 SIGTERM',
+        "WARN killing 'web' (42) with SIGKILL",
+        'kill 42 SIGKILL',
+      ]);
+      h.advance(999);
+      expect(h.take()).toEqual([]);
+      h.advance(2001);
+      expect(h.take().filter((l) => l.startsWith('kill'))).toEqual(['kill 42 SIGKILL', 'kill 42 SIGKILL', 'kill 42 SIGKILL']);
+      h.die(SIGKILL);
+      expect(h.state).toBe(ProcessState.STOPPED);
+    });
+  }
+
   it('stopasgroup=true sends stopsignal to the process group, and killasgroup decides for SIGKILL', () => {
     const both = new Harness({ stopasgroup: true, killasgroup: true }).running();
     both.stop();
