@@ -95,6 +95,10 @@ export function loadConfig(opts: LoadOptions): Model {
     });
     // [supervisord] environment= under each program's own (the program wins).
     for (const g of groups) for (const proc of g.processes) proc.environment = { ...sd.environment, ...proc.environment };
+    // fastvisor's environment_file: [supervisord]'s files first, so the program's win.
+    if (sd.environment_file.length) {
+      for (const g of groups) for (const proc of g.processes) proc.fastvisor.environment_file = [...sd.environment_file, ...proc.fastvisor.environment_file];
+    }
     const servers = serverConfigsFromParser(parser, here, users, cwd);
 
     // process_config(): command-line values beat the file's.

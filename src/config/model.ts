@@ -53,6 +53,30 @@ export interface ProcessConfig {
   /** this process's %(process_num)d, from numprocs_start up; past 2**53 the nearest double (names were expanded from the exact value) */
   process_num: number;
   numprocs: number;
+  /** options supervisord does not know (README "fastvisor-only options") */
+  fastvisor: FastvisorProgramOptions;
+}
+
+/** fastvisor-only [program:x] options; the defaults keep supervisord 4.2.5's behaviour. */
+export interface FastvisorProgramOptions {
+  /** how the wait before a retry grows: 'linear' (supervisord's 1 s, 2 s, 3 s …) or 'exponential' */
+  backoff: 'linear' | 'exponential';
+  /** seconds: the first wait (1) */
+  backoff_initial: number;
+  /** seconds: no wait grows past this (300) */
+  backoff_max: number;
+  /** 0-1: each wait is shortened by up to this fraction at random, spreading restarts (0) */
+  backoff_jitter: number;
+  /** seconds RUNNING after which the attempt count starts over (600) */
+  backoff_reset_after: number;
+  /** seconds before an autorestart of a process that exited after reaching RUNNING (0: at once, as supervisord) */
+  restart_delay: number;
+  /** dotenv files read at every spawn: [supervisord]'s first, then the program's; later wins, environment= wins over all */
+  environment_file: Array<{ path: string; optional: boolean }>;
+  /** five-field cron expression or @daily …; null: not scheduled */
+  schedule: string | null;
+  /** IANA zone for schedule; null: the daemon's local zone */
+  schedule_timezone: string | null;
 }
 
 /** 'group' is a [group:x]; the others are the homogeneous group of one section of that type. */

@@ -70,13 +70,15 @@ export function execArgs(command: string, pathDirs: string[]): ExecArgs {
 
 /**
  * process.py _spawn_as_child(): the daemon's environment, SUPERVISOR_*, then
- * environment= (which already holds [supervisord] environment= underneath).
+ * (fastvisor) the environment_file values, then environment= (which already
+ * holds [supervisord] environment= underneath).
  */
 export function childEnvironment(
   daemonEnv: Record<string, string | undefined>,
   config: Pick<ProcessConfig, 'name' | 'environment' | 'serverurl'>,
   groupName: string | null,
   daemonServerUrl: string | null,
+  fileEnv: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(daemonEnv)) if (v !== undefined) env[k] = v;
@@ -85,13 +87,19 @@ export function childEnvironment(
   if (serverurl) env.SUPERVISOR_SERVER_URL = serverurl;
   env.SUPERVISOR_PROCESS_NAME = config.name;
   if (groupName !== null) env.SUPERVISOR_GROUP_NAME = groupName;
+  // fastvisor's environment_file values, under environment= (which wins).
+  for (const [k, v] of Object.entries(fileEnv)) env[k] = v;
   Object.assign(env, config.environment);
   return env;
 }
 
 /** config.get_path(): the PATH the child will see decides the search. */
-export function pathForConfig(daemonEnv: Record<string, string | undefined>, config: Pick<ProcessConfig, 'environment'>): string[] {
-  const p = config.environment.PATH;
+export function pathForConfig(
+  daemonEnv: Record<string, string | undefined>,
+  config: Pick<ProcessConfig, 'environment'>,
+  fileEnv: Readonly<Record<string, string>> = {},
+): string[] {
+  const p = config.environment.PATH ?? fileEnv.PATH;
   if (p !== undefined) return p.split(':');
   return searchPath(daemonEnv);
 }

@@ -3,6 +3,7 @@
 // carries out the effects through the native core: spawn, kill, timers, log
 // lines, state-change events. supervisord's process.py Subprocess, minus the
 // decisions, which all live in machine.ts.
+import { EnvFileError, readEnvFiles } from '../config/env-file.js';
 import type { ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
@@ -141,9 +142,19 @@ export class Subprocess {
   // process.py spawn() from get_execv_args on; the machine already moved to STARTING.
   private spawn(): void {
     const { config, host } = this;
+    // environment_file (fastvisor): read at every spawn, so an edit applies at
+    // the next start; a bad or missing file is this start's spawn error.
+    let fileEnv: Record<string, string>;
+    try {
+      fileEnv = this.fileEnvironment();
+    } catch (err) {
+      if (!(err instanceof EnvFileError)) throw err;
+      this.queue.push({ kind: 'spawnFailed', message: err.message });
+      return;
+    }
     let args;
     try {
-      args = execArgs(config.command, pathForConfig(host.env, config));
+      args = execArgs(config.command, pathForConfig(host.env, config, fileEnv));
     } catch (err) {
       if (!(err instanceof SpawnRefused)) throw err;
       this.queue.push({ kind: 'spawnFailed', message: err.message });
@@ -171,7 +182,7 @@ export class Subprocess {
     const req: SpawnRequest = {
       file: args.filename,
       argv: args.argv,
-      env: childEnvironment(host.env, config, this.groupName, host.serverurl),
+      env: childEnvironment(host.env, config, this.groupName, host.serverurl, fileEnv),
       ...(config.directory !== null ? { cwd: config.directory } : {}),
       ...(config.umask !== null ? { umask: config.umask } : {}),
       ...(user ? { user } : {}),
@@ -226,6 +237,40 @@ export class Subprocess {
     else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
     else message = `unknown error making dispatchers for '${config.name}': ${e.code}`;
     return [{ kind: 'spawnFailed', message }];
+  }
+
+  /**
+   * getProcessInfo's description: supervisord's (`base`), plus what only
+   * fastvisor knows (a backoff wait, a schedule), after a '; '. Without the
+   * fastvisor-only options it is `base` unchanged.
+   */
+  describe(base: string, now: number, wall: number): string {
+    const notes = this.descriptionNotes(now, wall);
+    if (!notes.length) return base;
+    return base ? `${base}; ${notes.join('; ')}` : notes.join('; ');
+  }
+
+  private descriptionNotes(now: number, wall: number): string[] {
+    void now;
+    void wall;
+    return [];
+  }
+
+  /** The environment_file values now (throws EnvFileError); {} without the option. */
+  fileEnvironment(): Record<string, string> {
+    const files = this.config.fastvisor.environment_file;
+    return files.length ? readEnvFiles(files) : {};
+  }
+
+  /** The PATH a spawn would search now: startProcess checks the command with it first. */
+  searchPath(): string[] {
+    let fileEnv: Record<string, string> = {};
+    try {
+      fileEnv = this.fileEnvironment();
+    } catch {
+      // the spawn itself reports a bad file
+    }
+    return pathForConfig(this.host.env, this.config, fileEnv);
   }
 
   // options.py drop_privileges(), the parent's half: nothing to do for the

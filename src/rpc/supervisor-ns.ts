@@ -123,7 +123,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
       stdout_logfile: stdout,
       stderr_logfile: proc.logfiles.stderr ?? '',
       pid: m.pid,
-      description: m.description,
+      description: proc.describe(m.description, now, wall),
     };
   };
 
@@ -133,7 +133,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     if (!proc) return startProcessGroup(group.name, wait);
     // Don't bother trying to spawn what would fail anyway.
     try {
-      execArgs(proc.config.command, pathForConfig(process.env, proc.config));
+      execArgs(proc.config.command, proc.searchPath());
     } catch (err) {
       if (!(err instanceof SpawnRefused)) throw err;
       throw new RPCError(err.message.startsWith("can't find command") ? Faults.NO_FILE : Faults.NOT_EXECUTABLE, err.message);

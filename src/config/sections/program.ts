@@ -21,6 +21,7 @@ import {
   ValueError,
 } from '../datatypes.js';
 import { expand } from '../expand.js';
+import { readFastvisorProgramOptions, startRetries } from '../fastvisor-options.js';
 import type { LogfileSetting, ProcessConfig } from '../model.js';
 import type { ConfigParser, Default, Names } from '../parser.js';
 import { pyCompare } from '../py-compare.js';
@@ -76,7 +77,7 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
   const autostart = boolean(get('autostart', 'true'));
   const autorestart = auto_restart(get('autorestart', 'unexpected'));
   const startsecs = bounded_integer(get('startsecs', 1));
-  const startretries = bounded_integer(get('startretries', 3));
+  const startretries = startRetries(String(get('startretries', 3)), (v) => bounded_integer(v));
   const stopsignal = signal_number(get('stopsignal', 'TERM'));
   const stopwaitsecs = bounded_integer(get('stopwaitsecs', 10));
   const stopasgroup = boolean(get('stopasgroup', 'false'));
@@ -158,6 +159,7 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
 
     const command = get('command', null);
     if (command === null) throw new ValueError(`program section ${section} does not specify a command`);
+    const fastvisor = readFastvisorProgramOptions((opt, def, doExpand = true) => get(opt, def, doExpand));
 
     programs.push({
       name: expand(process_name, common, 'process_name'),
@@ -196,6 +198,7 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
       file: p.fileOf(section),
       process_num,
       numprocs,
+      fastvisor,
     });
   }
   return byPriority(programs);

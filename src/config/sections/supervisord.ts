@@ -14,6 +14,7 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
+import { environmentFiles } from '../fastvisor-options.js';
 import { gettempdir } from '../pypath.js';
 
 export interface SupervisordSection {
@@ -34,6 +35,8 @@ export interface SupervisordSection {
   nocleanup: boolean;
   strip_ansi: boolean;
   environment: Record<string, string>;
+  /** fastvisor only: dotenv files for every program (merged into each program's list by loadConfig) */
+  environment_file: Array<{ path: string; optional: boolean }>;
 }
 
 export interface SupervisordContext {
@@ -75,6 +78,8 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const environment = dict_of_key_value_pairs(expand(get('environment', ''), ctx.includeNames, 'environment'));
   // Every later section may use these as %(ENV_X)s.
   for (const [k, v] of Object.entries(environment)) p.expansions[`ENV_${k}`] = v;
+  // fastvisor only: env files for every program, read before the program's own.
+  const environment_file = environmentFiles(get('environment_file', ''));
 
   return {
     minfds,
@@ -94,5 +99,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     nocleanup,
     strip_ansi,
     environment,
+    environment_file,
   };
 }

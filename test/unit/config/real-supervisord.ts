@@ -82,7 +82,7 @@ const CLS: Record<ProcessGroupConfig['kind'], string> = {
 };
 
 // The fields of Python's ProcessConfig (fastvisor's extras are checked in load-model.test.ts).
-const NOT_IN_PYTHON = ['program_name', 'section', 'file', 'user', 'process_num', 'numprocs'];
+const NOT_IN_PYTHON = ['program_name', 'section', 'file', 'user', 'process_num', 'numprocs', 'fastvisor'];
 
 function proc(p: ProcessConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...p, environment: { ...p.environment } };
