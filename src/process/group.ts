@@ -20,9 +20,12 @@ export class ProcessGroup {
     return this.config.name;
   }
 
-  /** transition(): lets each process look at the time (autostart, the first time). */
+  /** transition(): lets each process look at the time (autostart, the first time); schedules start. */
   transition(): void {
-    for (const p of this.processes.values()) p.feed({ kind: 'tick' });
+    for (const p of this.processes.values()) {
+      p.feed({ kind: 'tick' });
+      p.startSchedule();
+    }
   }
 
   // stop_all(): highest priority number first; BACKOFF gives up.

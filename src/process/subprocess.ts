@@ -9,7 +9,8 @@ import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
-import { initialStatus, step, type EmitEffect, type Effect, type MachineEvent, type ProcessStatus } from './machine.js';
+import { backoffNote, decodeWaitStatus, initialStatus, signame, step, type EmitEffect, type Effect, type MachineEvent, type ProcessStatus } from './machine.js';
+import { machineConfigFor, ProgramSchedule, scheduleNote, type LastExit } from './schedule.js';
 import { childEnvironment, execArgs, pathForConfig, SpawnRefused } from './spawn-plan.js';
 import { ProcessState } from './states.js';
 
@@ -50,6 +51,12 @@ export class Subprocess {
   private removed = false;
   /** spawnAsync was called and its outcome has not arrived yet */
   private spawnInFlight = false;
+  /** what step() sees: the config, or a scheduled program's derived one (schedule.ts) */
+  private readonly machineConfig: ProcessConfig;
+  /** `schedule=`: null without it; runs from startSchedule() to stopSchedule() */
+  private readonly schedule: ProgramSchedule | null;
+  /** how the last child ended, for a scheduled program's description */
+  private lastExit: LastExit | null = null;
 
   constructor(
     readonly config: ProcessConfig,
@@ -62,6 +69,13 @@ export class Subprocess {
       // (create_autochildlogs); it just stays empty.
       stderr: this.resolveLogfile('stderr'),
     };
+    this.machineConfig = machineConfigFor(config);
+    this.schedule = ProgramSchedule.forConfig(config, host.clock, {
+      name: config.name,
+      status: () => this.status,
+      start: () => this.feed({ kind: 'start' }),
+      log: (level, message) => host.log[level](message),
+    });
   }
 
   get name(): string {
@@ -99,7 +113,7 @@ export class Subprocess {
     try {
       let next: MachineEvent | undefined = event;
       while (next) {
-        const s = step(this.config, this.status, next, this.host.clock.now());
+        const s = step(this.machineConfig, this.status, next, this.host.clock.now(), Math.random());
         this.status = s.status;
         if (first === undefined) first = s.error;
         for (const effect of s.effects) this.apply(effect);
@@ -226,6 +240,7 @@ export class Subprocess {
       // _spawn_as_child's words: an exec failure names argv[0] and the errno.
       const why = e.stage === 'exec' ? `couldn't exec ${argv0}: ${e.code}` : e.message;
       sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
+      if (this.schedule) this.lastExit = this.exitNote({ code: 127, signal: null });
       return [
         { kind: 'spawned', pid: e.pid },
         { kind: 'exited', pid: e.pid, code: 127, signal: null },
@@ -251,9 +266,29 @@ export class Subprocess {
   }
 
   private descriptionNotes(now: number, wall: number): string[] {
-    void now;
-    void wall;
-    return [];
+    const notes: string[] = [];
+    const scheduled = this.scheduleNote(wall);
+    if (scheduled) notes.push(scheduled);
+    // a backoff or restart_delay wait: `exited 3 times in 2 min; next start in 32 s`
+    const waiting = backoffNote(this.machineConfig, this.status, now);
+    if (waiting) notes.push(waiting);
+    return notes;
+  }
+
+  /** `next run 2026-12-06 10:05:00 CET, last exit 0 at 10:00:03`; null without a schedule. */
+  private scheduleNote(wall: number): string | null {
+    if (!this.schedule) return null;
+    return scheduleNote(this.schedule.next, this.lastExit, wall, this.schedule.timeZone) || null;
+  }
+
+  /** The schedule runs (ProcessGroup.transition(): at start-up, or when the group is added). */
+  startSchedule(): void {
+    if (!this.removed) this.schedule?.start();
+  }
+
+  /** No more scheduled runs: shutdown, reload, removal. */
+  stopSchedule(): void {
+    this.schedule?.stop();
   }
 
   /** The environment_file values now (throws EnvFileError); {} without the option. */
@@ -321,6 +356,7 @@ export class Subprocess {
   /** The child was reaped (native exit event). */
   exited(e: { pid: number; code: number | null; signal: number | null; coreDumped: boolean }): void {
     this.child = 0;
+    if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
     this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped });
   }
 
@@ -338,9 +374,21 @@ export class Subprocess {
     }
   }
 
+  // A stop someone asked for ends the run as expected; otherwise exitcodes say, as in finish().
+  private exitNote(e: { code: number | null; signal: number | null }): LastExit {
+    const [status] = decodeWaitStatus(e);
+    const stopping = this.state === ProcessState.STOPPING;
+    return {
+      how: e.code === null && e.signal !== null ? signame(e.signal) : status,
+      expected: stopping || this.config.exitcodes.includes(status),
+      wall: this.host.clock.wall(),
+    };
+  }
+
   /** removeProcessGroup / shutdown: no more timers, files closed. */
   dispose(): void {
     this.removed = true;
+    this.schedule?.stop();
     this.timer?.cancel();
     this.timer = null;
     for (const s of Object.values(this.sinks)) s?.close();

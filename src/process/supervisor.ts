@@ -194,9 +194,15 @@ export class Supervisor {
     for (const g of this.groups.values()) g.reopenLogs();
   }
 
+  /** SHUTDOWN or RESTARTING: no more automatic starts, scheduled runs included. */
   setMood(mood: SupervisorState): void {
     this.mood = mood;
-    for (const g of this.groups.values()) for (const p of g.processes.values()) p.feed({ kind: 'mood', mood });
+    for (const g of this.groups.values()) {
+      for (const p of g.processes.values()) {
+        p.feed({ kind: 'mood', mood });
+        if (mood <= SupervisorState.RESTARTING) p.stopSchedule();
+      }
+    }
   }
 
   /**

@@ -127,6 +127,10 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     };
   };
 
+  // fastvisor's restart_delay: BACKOFF without a failed start. Starting it by
+  // hand ends the wait (a failed start's BACKOFF stays ALREADY_STARTED, as in supervisord).
+  const waitingToRestart = (p: Subprocess): boolean => p.state === ProcessState.BACKOFF && p.status.restartWait;
+
   const startProcess = (name: string, wait: boolean): MethodResult => {
     update();
     const [group, proc] = getGroupAndProcess(name);
@@ -138,7 +142,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
       if (!(err instanceof SpawnRefused)) throw err;
       throw new RPCError(err.message.startsWith("can't find command") ? Faults.NO_FILE : Faults.NOT_EXECUTABLE, err.message);
     }
-    if (RUNNING_STATES.includes(proc.state)) throw new RPCError(Faults.ALREADY_STARTED, name);
+    if (RUNNING_STATES.includes(proc.state) && !waitingToRestart(proc)) throw new RPCError(Faults.ALREADY_STARTED, name);
     if (proc.state === ProcessState.UNKNOWN) throw new RPCError(Faults.FAILED, `${name} is in an unknown process state`);
     proc.feed({ kind: 'start' });
     if (proc.status.spawnerr) throw new RPCError(Faults.SPAWN_ERROR, name);
@@ -159,7 +163,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     if (!group) throw new RPCError(Faults.BAD_NAME, name);
     return allFunc(
       processesByPriority(group).map((p) => [group, p] as GP),
-      (p) => !RUNNING_STATES.includes(p.state),
+      (p) => !RUNNING_STATES.includes(p.state) || waitingToRestart(p),
       (n) => startProcess(n, wait),
     );
   };

@@ -5,13 +5,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { FakeClock, type Timer } from '../../../src/process/clock.js';
 import {
+  backoffInUse,
+  backoffNote,
+  backoffWait,
   decodeWaitStatus,
+  defaultBackoff,
+  FOREVER,
+  humanDuration,
   initialStatus,
   interpretProcessInfo,
   processInfo,
   signame,
   step,
   transitions,
+  type BackoffOptions,
   type Effect,
   type InfoForDescription,
   type MachineConfig,
@@ -59,6 +66,8 @@ class Harness {
   outcomes: SpawnOutcome[] = [];
   /** make every kill effect fail like this */
   killFailure: { code: string; message: string } | null = null;
+  /** the random number every step gets (backoff_jitter) */
+  random = 0;
   private nextPid = 42;
   private timer: Timer | null = null;
   private queue: MachineEvent[] = [];
@@ -80,7 +89,7 @@ class Harness {
     let error: string | null | undefined;
     while (this.queue.length > 0) {
       const next = this.queue.shift()!;
-      const result = step(this.config, this.status, next, this.clock.now());
+      const result = step(this.config, this.status, next, this.clock.now(), this.random);
       this.status = result.status;
       if (error === undefined) error = result.error;
       for (const effect of result.effects) this.apply(effect);
@@ -143,6 +152,19 @@ class Harness {
   }
   info(): ReturnType<typeof processInfo> {
     return processInfo(this.config, this.status, this.clock.now(), this.clock.wall());
+  }
+  /** getProcessInfo's description as Subprocess.describe() puts it together: supervisord's, then the backoff note. */
+  description(): string {
+    const base = this.info().description;
+    const note = backoffNote(this.config, this.status, this.clock.now());
+    if (!note) return base;
+    return base ? `${base}; ${note}` : note;
+  }
+  /** Advance to the armed timer, if any. */
+  toTimer(): this {
+    const at = this.clock.nextAt();
+    if (at !== null) this.advance(at - this.clock.now());
+    return this;
   }
   /** Started and past startsecs, lines cleared. */
   running(): this {
@@ -869,5 +891,349 @@ describe('signal names and wait statuses (options.py)', () => {
     expect(decodeWaitStatus({ code: 3, signal: null })).toEqual([3, 'exit status 3']);
     expect(decodeWaitStatus({ code: null, signal: SIGTERM })).toEqual([-1, 'terminated by SIGTERM']);
     expect(decodeWaitStatus({ code: null, signal: 6, coreDumped: true })).toEqual([-1, 'terminated by SIGABRT (core dumped)']);
+  });
+});
+
+// fastvisor's backoff options. Every test here sets at least one; with none
+// set, the tests above (and machine-vs-supervisord.test.ts) hold.
+const fv = (o: Partial<BackoffOptions>): BackoffOptions => ({ ...defaultBackoff, ...o });
+const gaps = (ts: number[]): number[] => ts.slice(1).map((t, i) => t - ts[i]!);
+
+/** Fail n starts in a row, each at once (too quickly), following the timer in between. */
+function failStarts(h: Harness, n: number): void {
+  for (let i = 0; i < n; i++) {
+    if (h.state !== ProcessState.STARTING) h.toTimer();
+    expect(h.state).toBe(ProcessState.STARTING);
+    h.exit(1);
+  }
+}
+
+describe('backoff (fastvisor): the waits between failed starts', () => {
+  it('exponential: backoff_initial x 2^(n-1), one INFO line per scheduled attempt', () => {
+    const h = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff: 'exponential' }) });
+    h.start();
+    h.take();
+    h.exit(1);
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_BACKOFF from_state:STARTING tries:1',
+      'WARN exited: web (exit status 1; not expected)',
+      "INFO waiting 1 s before starting 'web' again (attempt 2, exponential backoff)",
+    ]);
+    failStarts(h, 4);
+    expect(h.take().filter((l) => l.startsWith('INFO waiting'))).toEqual([
+      "INFO waiting 2 s before starting 'web' again (attempt 3, exponential backoff)",
+      "INFO waiting 4 s before starting 'web' again (attempt 4, exponential backoff)",
+      "INFO waiting 8 s before starting 'web' again (attempt 5, exponential backoff)",
+      "INFO waiting 16 s before starting 'web' again (attempt 6, exponential backoff)",
+    ]);
+    h.toTimer();
+    expect(gaps(h.spawnTimes)).toEqual([1000, 2000, 4000, 8000, 16000]);
+  });
+
+  it('linear with backoff_initial=2: 2 s, 4 s, 6 s, then FATAL after startretries, with no waiting line before it', () => {
+    const h = new Harness({ autostart: false, fastvisor: fv({ backoff_initial: 2 }) });
+    h.start();
+    failStarts(h, 4);
+    const lines = h.take();
+    expect(lines.filter((l) => l.startsWith('INFO waiting'))).toEqual([
+      "INFO waiting 2 s before starting 'web' again (attempt 2, linear backoff)",
+      "INFO waiting 4 s before starting 'web' again (attempt 3, linear backoff)",
+      "INFO waiting 6 s before starting 'web' again (attempt 4, linear backoff)",
+    ]);
+    expect(lines.slice(-4)).toEqual([
+      'PROCESS_STATE_BACKOFF from_state:STARTING tries:4',
+      'WARN exited: web (exit status 1; not expected)',
+      'PROCESS_STATE_FATAL from_state:BACKOFF',
+      GAVE_UP,
+    ]);
+    expect(gaps(h.spawnTimes)).toEqual([2000, 4000, 6000]);
+  });
+
+  it('no wait grows past backoff_max', () => {
+    const h = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff: 'exponential', backoff_initial: 0.5, backoff_max: 3 }) });
+    h.start();
+    failStarts(h, 7);
+    h.toTimer();
+    expect(gaps(h.spawnTimes)).toEqual([500, 1000, 2000, 3000, 3000, 3000, 3000]);
+    const linear = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff_max: 2.5 }) });
+    linear.start();
+    failStarts(linear, 4);
+    linear.toTimer();
+    expect(gaps(linear.spawnTimes)).toEqual([1000, 2000, 2500, 2500]);
+  });
+
+  it('backoff_jitter shortens each wait by up to that fraction: wait x (1 - jitter x random)', () => {
+    const waits = [0, 0.25, 0.5, 0.999].map((r) => {
+      const h = new Harness({ autostart: false, fastvisor: fv({ backoff: 'exponential', backoff_initial: 4, backoff_jitter: 0.5 }) });
+      h.random = r;
+      h.start();
+      h.exit(1);
+      return h.status.delay! - h.clock.now();
+    });
+    expect(waits).toEqual([4000, 3500, 3000, 4000 * (1 - 0.5 * 0.999)]);
+    // Bounds for any random in [0, 1): within [(1 - jitter) x wait, wait].
+    const f = fv({ backoff: 'exponential', backoff_initial: 1, backoff_max: 60, backoff_jitter: 0.3 });
+    for (let n = 1; n <= 10; n++) {
+      const full = Math.min(2 ** (n - 1), 60) * 1000;
+      for (const r of [0, 0.1, 0.5, 0.9, 0.999999]) {
+        const w = backoffWait(f, n, 1, r);
+        expect(w).toBeLessThanOrEqual(full);
+        expect(w).toBeGreaterThanOrEqual(full * 0.7);
+      }
+    }
+    // jitter 100 %: anything from the whole wait down to (almost) none.
+    expect(backoffWait(fv({ backoff_jitter: 1 }), 3, 1, 0)).toBe(3000);
+    expect(backoffWait(fv({ backoff_jitter: 1 }), 3, 1, 0.999)).toBeCloseTo(3, 6);
+  });
+
+  it('startretries=forever survives 20 failures, never FATAL, and RUNNING clears the count', () => {
+    const h = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff: 'exponential', backoff_initial: 0.05, backoff_max: 1 }) });
+    h.start();
+    failStarts(h, 20);
+    const lines = h.take();
+    expect(lines.some((l) => l.includes('FATAL'))).toBe(false);
+    expect(h.state).toBe(ProcessState.BACKOFF);
+    expect(lines).toContain('PROCESS_STATE_BACKOFF from_state:STARTING tries:20');
+    expect(lines.at(-1)).toBe("INFO waiting 1 s before starting 'web' again (attempt 21, exponential backoff)");
+    h.toTimer();
+    expect(h.take()[0]).toBe('PROCESS_STATE_STARTING from_state:BACKOFF tries:20');
+    h.advance(1000);
+    expect(h.state).toBe(ProcessState.RUNNING);
+    expect(h.status.backoff).toBe(0);
+    expect(h.spawnTimes).toHaveLength(21);
+  });
+
+  it('spawn errors follow the same rule, forever', () => {
+    const h = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff: 'exponential' }) });
+    for (let i = 0; i < 25; i++) h.outcomes.push({ error: "can't find command 'x'" });
+    h.start();
+    for (let i = 0; i < 24; i++) h.toTimer();
+    expect(h.state).toBe(ProcessState.BACKOFF);
+    expect(h.status.backoff).toBe(25);
+    expect(gaps(h.spawnTimes).slice(0, 10)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300].map((s) => s * 1000));
+    expect(h.take().at(-1)).toBe("INFO waiting 5 min before starting 'web' again (attempt 26, exponential backoff)");
+  });
+
+  it('startretries=-1 alone is forever (linear, capped at backoff_max); other negatives keep supervisord\'s meaning', () => {
+    const forever = new Harness({ autostart: false, startretries: -1 });
+    expect(backoffInUse(forever.config)).toBe(true);
+    forever.start();
+    failStarts(forever, 5);
+    expect(forever.state).toBe(ProcessState.BACKOFF);
+    expect(forever.take().filter((l) => l.startsWith('INFO waiting')).at(-1)).toBe(
+      "INFO waiting 5 s before starting 'web' again (attempt 6, linear backoff)",
+    );
+
+    const minus2 = new Harness({ autostart: false, startretries: -2 });
+    minus2.start();
+    minus2.exit(1);
+    expect(minus2.state).toBe(ProcessState.FATAL);
+    expect(minus2.take().slice(-2)).toEqual(['PROCESS_STATE_FATAL from_state:BACKOFF', GAVE_UP]);
+  });
+
+  it("the defaults are supervisord's: 1 s, 2 s, 3 s … with no cap and no extra lines", () => {
+    const script = (h: Harness): string[] => {
+      h.start();
+      failStarts(h, 4);
+      h.start();
+      h.advance(1500).exit(1);
+      h.advance(2000).exit(1);
+      return h.take();
+    };
+    const plain = new Harness({ autostart: false });
+    const withDefaults = new Harness({ autostart: false, fastvisor: fv({}) });
+    expect(backoffInUse(withDefaults.config)).toBe(false);
+    expect(script(withDefaults)).toEqual(script(plain));
+    expect(withDefaults.spawnTimes).toEqual(plain.spawnTimes);
+    expect(withDefaults.description()).toBe(withDefaults.info().description);
+
+    // 350 tries: the 350th wait is 350 s, as in supervisord (backoff_max only caps with the options in use).
+    const many = new Harness({ autostart: false, startretries: 400, fastvisor: fv({}) });
+    many.start();
+    failStarts(many, 350);
+    expect(many.status.delay! - many.clock.now()).toBe(350_000);
+    expect(many.take().some((l) => l.startsWith('INFO waiting'))).toBe(false);
+  });
+
+  it('the description says how many tries failed, over how long, and when the next start is', () => {
+    const h = new Harness({ autostart: false, startretries: FOREVER, fastvisor: fv({ backoff: 'exponential' }) });
+    h.start();
+    h.exit(1);
+    expect(h.description()).toBe('Exited too quickly (process log may have details); failed to start once; next start in 1 s');
+    failStarts(h, 1);
+    expect(h.description()).toBe('Exited too quickly (process log may have details); failed to start twice in 1 s; next start in 2 s');
+    h.advance(1500);
+    expect(h.description()).toBe('Exited too quickly (process log may have details); failed to start twice in 1 s; next start in 0.5 s');
+    failStarts(h, 6);
+    expect(h.description()).toBe('Exited too quickly (process log may have details); failed to start 8 times in 2.1 min; next start in 2.1 min');
+    // No start is coming while supervisord shuts down: no "next start".
+    h.send({ kind: 'mood', mood: SupervisorState.SHUTDOWN });
+    expect(h.description()).toBe('Exited too quickly (process log may have details); failed to start 8 times in 2.1 min');
+    expect(h.clock.pending()).toBe(0);
+  });
+});
+
+describe('restart_delay (fastvisor): the wait before an autorestart after RUNNING', () => {
+  const config = (o: Partial<BackoffOptions>): Partial<MachineConfig> => ({ fastvisor: fv({ restart_delay: 5, ...o }) });
+
+  it('RUNNING -> EXITED -> BACKOFF, then BACKOFF -> STARTING after restart_delay; tries stay 0', () => {
+    const h = new Harness(config({})).running();
+    h.advance(2000).exit(1);
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_EXITED from_state:RUNNING expected:0 pid:42',
+      'WARN exited: web (exit status 1; not expected)',
+      'PROCESS_STATE_BACKOFF from_state:EXITED tries:0',
+      "INFO waiting 5 s before restarting 'web' (restart 1, linear backoff)",
+    ]);
+    expect(h.state).toBe(ProcessState.BACKOFF);
+    expect(h.info()).toMatchObject({ statename: 'BACKOFF', exitstatus: 1, spawnerr: 'Bad exit code 1', pid: 0 });
+    expect(h.description()).toBe('Bad exit code 1; exited once; next start in 5 s');
+    h.advance(4999);
+    expect(h.take()).toEqual([]);
+    h.advance(1);
+    expect(h.take()).toEqual(['PROCESS_STATE_STARTING from_state:BACKOFF tries:0', 'spawn', "INFO spawned: 'web' with pid 43"]);
+    expect(h.spawnTimes).toEqual([0, 8000]);
+  });
+
+  it('grows by the backoff rule while the process keeps dying: linear 5, 10, 15 s; exponential 5, 10, 20, 40 s', () => {
+    for (const [backoff, want] of [
+      ['linear', [5000, 10000, 15000, 20000]],
+      ['exponential', [5000, 10000, 20000, 40000]],
+    ] as const) {
+      const h = new Harness(config({ backoff })).running();
+      for (let i = 0; i < 4; i++) {
+        h.advance(2000).exit(1);
+        expect(h.state).toBe(ProcessState.BACKOFF);
+        h.toTimer();
+        h.advance(1000);
+        expect(h.state).toBe(ProcessState.RUNNING);
+      }
+      // spawn -> RUNNING 1 s -> 2 s more -> exit -> wait
+      expect(gaps(h.spawnTimes).map((g) => g - 3000)).toEqual(want);
+    }
+  });
+
+  it('capped by backoff_max and jittered like the retries', () => {
+    const h = new Harness(config({ backoff: 'exponential', backoff_max: 12, backoff_jitter: 0.5 })).running();
+    h.random = 0.5;
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      h.advance(2000).exit(1);
+      waits.push(h.status.delay! - h.clock.now());
+      h.toTimer().advance(1000);
+    }
+    expect(waits).toEqual([3750, 7500, 9000, 9000]);
+  });
+
+  it('description: a run of exits, how long they took, the next start; an expected exit has no error to show', () => {
+    const h = new Harness({ autorestart: 'true', ...config({ backoff: 'exponential' }) }).running();
+    h.advance(2000).exit(0);
+    expect(h.take()).toContain('PROCESS_STATE_BACKOFF from_state:EXITED tries:0');
+    expect(h.description()).toBe('exited once; next start in 5 s');
+    h.toTimer().advance(3000).exit(0);
+    h.advance(4000);
+    expect(h.description()).toBe('exited twice in 8 s; next start in 6 s');
+    h.toTimer().advance(3000).exit(0);
+    expect(h.description()).toBe('exited 3 times in 21 s; next start in 20 s');
+  });
+
+  it('backoff_reset_after RUNNING clears the count: the next exit waits restart_delay again', () => {
+    for (const [runMs, want] of [
+      [60_000, 5000],
+      [59_999, 20000],
+    ] as const) {
+      const h = new Harness(config({ backoff: 'exponential', backoff_reset_after: 60 })).running();
+      h.advance(2000).exit(1);
+      h.toTimer().advance(1000).advance(2000).exit(1);
+      // third run: RUNNING for runMs
+      h.toTimer().advance(1000).advance(runMs).exit(1);
+      expect(h.status.delay! - h.clock.now()).toBe(want);
+      expect(h.status.restarts).toBe(want === 5000 ? 1 : 3);
+    }
+  });
+
+  it('a stop by hand cancels the wait (BACKOFF -> STOPPED) and the count; a later exit waits restart_delay again', () => {
+    const h = new Harness(config({ backoff: 'exponential' })).running();
+    h.advance(2000).exit(1);
+    h.toTimer().advance(3000).exit(1);
+    expect(h.status.restarts).toBe(2);
+    h.take();
+    expect(h.stop()).toBeNull();
+    expect(h.take()).toEqual(['DEBG Attempted to kill web, which is in BACKOFF state.', 'PROCESS_STATE_STOPPED from_state:BACKOFF pid:0']);
+    expect(h.state).toBe(ProcessState.STOPPED);
+    expect(h.clock.pending()).toBe(0);
+    h.advance(600_000);
+    expect(h.spawnTimes).toHaveLength(2);
+    expect(h.info().description).not.toContain('next start');
+    h.start();
+    h.advance(3000).exit(1);
+    expect(h.status.restarts).toBe(1);
+    expect(h.status.delay! - h.clock.now()).toBe(5000);
+  });
+
+  it('a start by hand (fed to the machine; rpc answers ALREADY_STARTED in BACKOFF) spawns at once and clears the count', () => {
+    const h = new Harness(config({ backoff: 'exponential' })).running();
+    h.advance(2000).exit(1);
+    h.toTimer().advance(3000).exit(1);
+    h.take();
+    const at = h.clock.now();
+    h.start();
+    expect(h.take()).toEqual(['PROCESS_STATE_STARTING from_state:BACKOFF tries:0', 'spawn', "INFO spawned: 'web' with pid 44"]);
+    expect(h.spawnTimes.at(-1)).toBe(at);
+    expect(h.clock.nextAt()).toBe(at + 1000); // startsecs, not the restart
+    h.advance(3000).exit(1);
+    expect(h.status.delay! - h.clock.now()).toBe(5000);
+  });
+
+  it('stop_all (shutdown) stops a waiting process, not FATAL; a failed start still gives up', () => {
+    const h = new Harness(config({})).running();
+    h.advance(2000).exit(1);
+    h.take();
+    h.send({ kind: 'mood', mood: SupervisorState.SHUTDOWN });
+    expect(h.clock.pending()).toBe(0);
+    expect(h.description()).toBe('Bad exit code 1; exited once');
+    h.send({ kind: 'stopAll' });
+    expect(h.state).toBe(ProcessState.STOPPED);
+    expect(h.take()).toEqual(['DEBG Attempted to kill web, which is in BACKOFF state.', 'PROCESS_STATE_STOPPED from_state:BACKOFF pid:0']);
+
+    const failing = new Harness({ autostart: false, ...config({}) });
+    failing.start();
+    failing.exit(1);
+    failing.send({ kind: 'stopAll' });
+    expect(failing.state).toBe(ProcessState.FATAL);
+  });
+
+  it('no wait when no restart is due: autorestart=unexpected with an expected exit stays EXITED', () => {
+    const h = new Harness(config({})).running();
+    h.advance(2000).exit(0);
+    expect(h.state).toBe(ProcessState.EXITED);
+    expect(h.clock.pending()).toBe(0);
+    expect(h.take().some((l) => l.includes('waiting'))).toBe(false);
+  });
+
+  it('startsecs=0: every exit is after RUNNING, so restart_delay paces the loop supervisord would spin (#1285)', () => {
+    const h = new Harness({ startsecs: 0, ...config({ restart_delay: 0.5, backoff: 'exponential', backoff_max: 4 }) });
+    h.send({ kind: 'tick' });
+    for (let i = 0; i < 6; i++) {
+      h.exit(1);
+      h.toTimer();
+    }
+    expect(gaps(h.spawnTimes)).toEqual([500, 1000, 2000, 4000, 4000, 4000]);
+  });
+
+  it('humanDuration', () => {
+    expect([50, 1000, 1500, 9999, 31_700, 32_000, 120_000, 150_000, 300_000, 5_400_000, 2 * 86_400_000].map(humanDuration)).toEqual([
+      '0.05 s',
+      '1 s',
+      '1.5 s',
+      '10 s',
+      '31.7 s',
+      '32 s',
+      '2 min',
+      '2.5 min',
+      '5 min',
+      '1.5 h',
+      '2 d',
+    ]);
   });
 });
