@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
-// npm run bench [-- [bulk|chatty|many|rpc|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]
+// npm run bench [-- [bulk|chatty|many|rpc|crashloop|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
 //
 // Runs every scenario case × peer --runs times (default 3), each trial in a
 // fresh process (bench/trial.ts), runs interleaved so drift spreads over all
 // peers; prints the medians with ratios to the C loop and to supervisord, and
 // writes everything to bench/results/<time>.json.
+//
+// --before DIR (or FASTVISOR_BEFORE=DIR) adds the peer fastvisord-before where
+// a case lists it (crashloop): fastvisor's daemon from another, built checkout
+// of the repository (see peers/fastvisord.ts), for before/after comparisons;
+// --after DIR (FASTVISOR_AFTER) has the fastvisord peer run a checkout too.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +21,7 @@ import { median } from './lib/measure.js';
 import { PROGRAM_CPU, PUMP_CPU } from './lib/pin.js';
 import { atExit, killGroup } from './lib/procs.js';
 import type { ScenarioName, TrialResult } from './lib/types.js';
+import { AFTER_VAR, BEFORE_VAR } from './peers/fastvisord.js';
 import { C_LOOP_PEER, PEERS, SUPERVISORD_PEER } from './peers/index.js';
 import type { CaseDef } from './scenarios/common.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -33,6 +39,8 @@ interface Options {
   peers: string[] | null;
   pm2: boolean;
   pin: boolean;
+  before?: string;
+  after?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -44,15 +52,28 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--quick') o.quick = true;
     else if (a === '--no-pm2') o.pm2 = false;
     else if (a === '--pin') o.pin = true;
+    else if (a === '--before') o.before = argv[++i];
+    else if (a.startsWith('--after=')) o.after = a.slice(8);
+    else if (a === '--after') o.after = argv[++i];
+    else if (a.startsWith('--before=')) o.before = a.slice(9);
     else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
     else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- [bulk|chatty|many|rpc|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin]]');
+      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
   }
   if (!Number.isInteger(o.runs)) throw new Error('--runs takes a number');
+  // The trials inherit these: the peers and the case list read them there.
+  for (const [opt, value, name] of [
+    ['--before', o.before, BEFORE_VAR],
+    ['--after', o.after, AFTER_VAR],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!value) throw new Error(`${opt} takes a directory`);
+    process.env[name] = path.resolve(value);
+  }
   return o;
 }
 
@@ -143,6 +164,20 @@ interface Row {
   rpcRateRange?: [number, number];
   rpcCpuMs?: number;
   rpcBytes?: number;
+  crRate?: number;
+  crRateRange?: [number, number];
+  crAlive?: number;
+  crChildren?: number;
+  crGsP50?: number;
+  crGsP99?: number;
+  crGsMax?: number;
+  crLostPct?: number;
+  crLostRange?: [number, number];
+  crOverflow?: number;
+  crDelivered?: number;
+  crWait?: number;
+  crCpuPct?: number;
+  crUpSec?: number;
   leftover: number;
   errors: string[];
   notes: string[];
@@ -190,6 +225,20 @@ function summarise(results: TrialResult[]): Row[] {
       rpcRateRange: range((r) => r.rpc?.rateConcurrent),
       rpcCpuMs: m((r) => r.rpc?.cpuMsPerCall),
       rpcBytes: m((r) => r.rpc?.responseBytes),
+      crRate: m((r) => r.crash?.restartsPerSec),
+      crRateRange: range((r) => r.crash?.restartsPerSec),
+      crAlive: m((r) => r.crash?.aliveAtEnd),
+      crChildren: m((r) => r.crash?.childrenAtEnd),
+      crGsP50: m((r) => r.crash?.getStateMs.p50),
+      crGsP99: m((r) => r.crash?.getStateMs.p99),
+      crGsMax: m((r) => r.crash?.getStateMs.max),
+      crLostPct: m((r) => r.crash?.events.lostPct),
+      crLostRange: range((r) => r.crash?.events.lostPct),
+      crOverflow: m((r) => r.crash?.events.overflowLogged),
+      crDelivered: m((r) => r.crash?.events.deliveredPerSec),
+      crWait: m((r) => r.crash?.daemonRunqWaitPct),
+      crCpuPct: m((r) => r.crash?.daemonCpuPct),
+      crUpSec: m((r) => (r.crash ? r.wallSec : undefined)),
       leftover: Math.max(0, ...rs.map((r) => r.leftover)),
       errors: rs.filter((r) => !r.ok).map((r) => `run ${r.run}: ${r.error?.split('\n')[0]}`),
       notes: [...new Set(rs.flatMap((r) => r.notes))],
@@ -213,7 +262,7 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
   const out: string[] = [];
   const find = (r: Row, peer: string) => rows.find((x) => x.scenario === r.scenario && x.case === r.case && x.peer === peer);
   const okStr = (r: Row) => (r.ok === r.runs ? '' : ` (${r.ok}/${r.runs} ok)`);
-  for (const scenario of ['bulk', 'chatty', 'many', 'rpc'] as const) {
+  for (const scenario of ['bulk', 'chatty', 'many', 'rpc', 'crashloop'] as const) {
     const rs = rows.filter((r) => r.scenario === scenario);
     if (!rs.length) continue;
     out.push('', `## ${scenario}: ${SCENARIOS[scenario].describe}`, '');
@@ -304,6 +353,55 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
               ratio(r.rpcP50, sd?.rpcP50),
               ratio(r.rpcRate, sd?.rpcRate),
               ratio(r.rssKB, sd?.rssKB),
+            ];
+          }),
+        ),
+      );
+    } else if (scenario === 'crashloop') {
+      out.push(
+        table(
+          [
+            'case',
+            'peer',
+            'up s',
+            'restarts/s',
+            '(min–max)',
+            'alive at end (/proc)',
+            '(RPC)',
+            'getState p50 ms',
+            'p99 ms',
+            'max ms',
+            'events lost %',
+            '(min–max)',
+            'overflow lines',
+            'delivered/s',
+            'daemon CPU %',
+            'runq wait %',
+            'restarts vs before',
+            'restarts vs sd',
+          ],
+          rs.map((r) => {
+            const sd = find(r, SUPERVISORD_PEER);
+            const before = find(r, 'fastvisord-before');
+            return [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.crUpSec, 2),
+              fmt(r.crRate, 1),
+              span(r.crRateRange, 1),
+              fmt(r.crChildren, 0),
+              fmt(r.crAlive, 0),
+              fmt(r.crGsP50, 1),
+              fmt(r.crGsP99, 1),
+              fmt(r.crGsMax, 1),
+              fmt(r.crLostPct, 2),
+              span(r.crLostRange, 2),
+              fmt(r.crOverflow, 0),
+              fmt(r.crDelivered, 1),
+              fmt(r.crCpuPct, 1),
+              fmt(r.crWait, 1),
+              ratio(r.crRate, before?.crRate),
+              ratio(r.crRate, sd?.crRate),
             ];
           }),
         ),
@@ -429,6 +527,11 @@ async function main(): Promise<void> {
               r.wallSec !== undefined ? `${r.wallSec.toFixed(2)} s` : '',
               r.lostBytes ? `LOST ${r.lostBytes} B` : '',
               r.rpc ? `getAllProcessInfo p50 ${r.rpc.latencyMs.p50.toFixed(2)} ms, ${r.rpc.rateConcurrent.toFixed(1)} calls/s` : '',
+              r.crash
+                ? `${r.crash.restartsPerSec.toFixed(1)} restarts/s, ${r.crash.aliveAtEnd ?? '?'} alive (${r.crash.childrenAtEnd} in /proc), getState p50/p99/max ` +
+                  `${r.crash.getStateMs.p50.toFixed(1)}/${r.crash.getStateMs.p99.toFixed(1)}/${r.crash.getStateMs.max.toFixed(1)} ms, ` +
+                  `${r.crash.events.lostPct.toFixed(2)}% events lost, daemon ${r.crash.daemonCpuPct?.toFixed(1) ?? '?'}% CPU`
+                : '',
               r.rssKB !== undefined ? `RSS ${(r.rssKB / 1024).toFixed(1)} MiB` : '',
             ]
               .filter(Boolean)

@@ -3,7 +3,7 @@
 // runner: a Work is what every peer is asked to run, a PeerSession is one
 // peer running it, a TrialResult is what one run measured.
 
-export type ScenarioName = 'bulk' | 'chatty' | 'many' | 'rpc';
+export type ScenarioName = 'bulk' | 'chatty' | 'many' | 'rpc' | 'crashloop';
 
 export interface ProgramSpec {
   /** program name: w0, w1, … (supervisord's [program:wN]) */
@@ -32,6 +32,12 @@ export interface Work {
   scratch: string;
   /** how often to stat the logs when a peer cannot say itself that its output is on disk, ms */
   pollMs: number;
+  /**
+   * More supervisord.conf, for daemon peers: lines added to [supervisord], and
+   * whole sections after the programs' (crashloop's [program:c] with numprocs
+   * and its [eventlistener]).
+   */
+  conf?: { supervisord?: string[]; sections?: string[] };
 }
 
 export interface TrialContext {
@@ -113,6 +119,8 @@ export interface TrialResult {
   rssKB?: number;
   /** rpc: getAllProcessInfo as a client sees it */
   rpc?: RpcMeasure;
+  /** crashloop: what the window measured */
+  crash?: CrashMeasure;
   /** processes carrying the trial token still alive after the peer stopped */
   leftover: number;
   via?: string;
@@ -134,4 +142,44 @@ export interface RpcMeasure {
   concurrency: number;
   /** daemon CPU ms per call over the concurrent window */
   cpuMsPerCall?: number;
+}
+
+export interface CrashMeasure {
+  programs: number;
+  /** the measured window, seconds (after start-up and warm-up) */
+  windowSec: number;
+  /** CPU-saturating busy loops running during the whole trial */
+  burners: number;
+  /** the 1-minute load average as the window began (the trial's own busy loops and programs included) */
+  loadAvg1: number;
+  /** 'spawned:' lines for the crash-loop programs in the daemon's main log, timestamped inside the window */
+  spawns: number;
+  restartsPerSec: number;
+  /** at the window's end: getAllProcessInfo entries RUNNING whose pid is alive (not a zombie) */
+  aliveAtEnd?: number;
+  /** that getAllProcessInfo answer: c_NNN entries by statename */
+  statesAtEnd?: Record<string, number>;
+  /** at the window's end, from /proc: children of the daemon other than the listener */
+  childrenAtEnd: number;
+  /** supervisor.getState every 100 ms over the unix socket during the window, ms */
+  getStateMs: { p50: number; p99: number; max: number; calls: number; censored: number };
+  /** PROCESS_STATE events, by the pool serials (poolserial:) the listener saw in the window */
+  events: {
+    /** events the listener received in the window */
+    received: number;
+    /** received / window: what the daemon and the listener got through */
+    deliveredPerSec: number;
+    /** pool serials the daemon gave out between the first and the last received: what it generated for the pool */
+    generated: number;
+    lost: number;
+    lostPct: number;
+    /** 'event buffer overflowed, discarding event' lines in the main log inside the window */
+    overflowLogged: number;
+    /** 'spawned:' + 'success:' + 'exited:' lines for the crash-loop programs in the window (3 events a cycle) */
+    loggedTransitions: number;
+  };
+  /** the daemon's CPU over the window, % of one core (all its threads) */
+  daemonCpuPct?: number;
+  /** time its threads spent runnable on a run queue, not running, % of the window (summed over threads) */
+  daemonRunqWaitPct?: number;
 }

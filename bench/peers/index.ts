@@ -3,7 +3,7 @@
 import type { PeerDef } from '../lib/types.js';
 import { cLoopPeer } from './c-loop.js';
 import { fastvisorPeer } from './fastvisor.js';
-import { fastvisordPeer } from './fastvisord.js';
+import { fastvisordBeforePeer, fastvisordPeer } from './fastvisord.js';
 import { pm2Peer } from './pm2.js';
 import { supervisordPeer } from './supervisord.js';
 
@@ -11,6 +11,7 @@ export const PEERS: Record<string, PeerDef> = {
   fastvisor: fastvisorPeer('fastvisor'),
   'fastvisor-batch0': fastvisorPeer('fastvisor-batch0', 0),
   fastvisord: fastvisordPeer(),
+  'fastvisord-before': fastvisordBeforePeer(),
   'c-loop': cLoopPeer('c-loop', false),
   'c-splice': cLoopPeer('c-splice', true),
   supervisord: supervisordPeer(),

@@ -25,9 +25,14 @@ import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
 export const SUPERVISORD = '/usr/bin/supervisord';
 export const PYTHON = '/usr/bin/python3';
 
-/** many and rpc measure the daemon from its launch: its programs start by themselves. */
+/** many, rpc and crashloop measure the daemon from its launch: its programs start by themselves. */
 function autostarted(work: Work): boolean {
-  return work.kind === 'many' || work.kind === 'rpc';
+  return work.kind === 'many' || work.kind === 'rpc' || work.kind === 'crashloop';
+}
+
+/** The daemon's main log (logfile=), which scenarios may read. */
+export function mainLogPath(work: Work): string {
+  return path.join(work.scratch, 'supervisord.log');
 }
 
 function conf(work: Work, sock: string): string {
@@ -39,10 +44,11 @@ function conf(work: Work, sock: string): string {
     '[supervisord]',
     'nodaemon=true',
     'silent=true',
-    `logfile=${path.join(work.scratch, 'supervisord.log')}`,
+    `logfile=${mainLogPath(work)}`,
     `pidfile=${path.join(work.scratch, 'supervisord.pid')}`,
     `childlogdir=${work.scratch}`,
     'minfds=8192',
+    ...(work.conf?.supervisord ?? []),
     '',
     '[rpcinterface:supervisor]',
     'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
@@ -67,6 +73,7 @@ function conf(work: Work, sock: string): string {
       '',
     );
   }
+  for (const section of work.conf?.sections ?? []) lines.push(section, '');
   return lines.join('\n');
 }
 
@@ -87,7 +94,8 @@ export function supervisordPeer(): PeerDef {
 
 export interface DaemonSpec {
   name: string;
-  describe: string;
+  /** a function when it depends on the environment, which the runner sets after loading the peers */
+  describe: string | (() => string);
   /** [file, args] that runs the daemon on a supervisord.conf (which says nodaemon=true) */
   command(confPath: string, ctx: TrialContext): [string, string[]];
 }
@@ -96,7 +104,9 @@ export interface DaemonSpec {
 export function daemonPeer(spec: DaemonSpec): PeerDef {
   return {
     name: spec.name,
-    describe: spec.describe,
+    get describe() {
+      return typeof spec.describe === 'function' ? spec.describe() : spec.describe;
+    },
     launch(work: Work, ctx: TrialContext): PeerSession {
       const sock = path.join(work.scratch, 'supervisor.sock');
       const confPath = path.join(work.scratch, 'supervisord.conf');
@@ -152,7 +162,11 @@ export function daemonPeer(spec: DaemonSpec): PeerDef {
           // On SIGTERM alone supervisord stops one group after another with a
           // 1 s poll between them: 500 programs take minutes. `supervisorctl
           // stop all` (stopAllProcesses) signals them all at once; then SIGTERM.
-          if (autostarted(work)) {
+          // Not for a crash loop: its EXITED programs restart right after
+          // stopAllProcesses, so they are never all stopped at once; its
+          // programs are one group, which the daemon's own shutdown stops
+          // in one go.
+          if (autostarted(work) && work.kind !== 'crashloop') {
             try {
               await call({ op: 'stop_all' }, 30_000);
               const n = work.programs.length;
