@@ -11,6 +11,9 @@
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <napi.h>
 
@@ -276,6 +279,18 @@ Napi::Value FdHeadroom(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd_headroom(info[0].As<Napi::Number>().Int32Value()));
 }
 
+// trimMemory() -> whether the C heap could be trimmed (false where the libc
+// has no malloc_trim). glibc keeps freed memory of big bursts (request
+// bodies, replies) mapped; after a garbage collection this returns it.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 // testHooks({ registerDelayMs }): fault injection for tests only.
 Napi::Value TestHooks(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number })");
@@ -480,6 +495,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fdReserve", Napi::Function::New(env, FdReserve));
   exports.Set("fdHeadroom", Napi::Function::New(env, FdHeadroom));
   exports.Set("testHooks", Napi::Function::New(env, TestHooks));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("writeStdin", Napi::Function::New(env, WriteStdin));
   exports.Set("closeStdin", Napi::Function::New(env, CloseStdin));

@@ -29,6 +29,7 @@ import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
 import { logFileFor } from '../rpc/supervisor-ns.js';
 import { createWebHandler } from '../web/index.js';
+import { MemoryReclaimer } from './reclaim.js';
 import { UsageError } from './supervisord-options.js';
 
 export interface DaemonOptions {
@@ -73,6 +74,8 @@ export class Daemon implements DaemonControl {
   private readonly signalHandlers = new Map<string, () => void>();
   /** keeps descriptors for the control sockets; logs exhaustion episodes */
   private fdGuard: FdGuard | null = null;
+  /** a full collection + malloc_trim after a burst grew RSS by half */
+  private reclaimer: MemoryReclaimer | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.model = opts.load();
@@ -93,6 +96,7 @@ export class Daemon implements DaemonControl {
     const keepAlive = setInterval(() => {
       this.supervisor?.events.tick(this.clock.wall() / 1000);
       this.fdGuard?.check();
+      this.reclaimer?.check();
     }, 1000);
     const done = new Promise<number>((resolve) => (this.exitCode = resolve)).finally(() => clearInterval(keepAlive));
     const s = this.model.supervisord;
@@ -103,6 +107,7 @@ export class Daemon implements DaemonControl {
     for (const m of this.model.warnings) this.log.warn(m);
     for (const m of [...infos, ...this.model.infos]) this.log.info(m);
     this.fdGuard = new FdGuard(this.log, rlimit('nofile').soft);
+    this.reclaimer = new MemoryReclaimer();
     if (process.pid === 1) this.core.reapOrphans(true);
     if (!s.nocleanup) this.cleanupAutoLogs();
     await this.startServices();

@@ -89,6 +89,28 @@ export function rawErrorResponse(code: number): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
+/**
+ * A text reply as UTF-8 in pieces of at most 48 KiB. One buffer of a reply's whole size
+ * (a multicall answer, a log read: megabytes) is an allocation above glibc's mmap
+ * threshold, and freeing it raises that threshold for good: from then on every
+ * allocation up to that size comes from the heap, which glibc gives back to the system
+ * only from its top. Pieces this small never do that.
+ */
+export function utf8Pieces(text: string): Buffer[] {
+  const PIECE = 16 * 1024;
+  if (text.length <= PIECE) return [Buffer.from(text, 'utf8')];
+  const out: Buffer[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + PIECE);
+    // Never between the two halves of a surrogate pair: each alone would be U+FFFD.
+    const c = text.charCodeAt(end - 1);
+    if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--;
+    out.push(Buffer.from(text.slice(at, end), 'utf8'));
+    at = end;
+  }
+  return out;
+}
+
 /** medusa http_date.build_http_date: RFC 1123 in GMT, whole seconds. */
 export function httpDate(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toUTCString();

@@ -7,9 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpServerConfig } from '../config/model.js';
 import { MAX_BODY_BYTES } from '../rpc/codec.js';
 import { checkBasicAuth } from './auth.js';
-import { discardBody, readBody } from './body.js';
+import { discardBody, readBody, type BodyBudget } from './body.js';
 import { openTail, streamTail } from './logtail.js';
-import { sendError, startReply } from './reply.js';
+import { sendError, startReply, utf8Pieces } from './reply.js';
 import { medusaUri, parseLogtailPath, type LogChannel } from './uri.js';
 
 export type HttpLogLevel = 'critical' | 'error' | 'warn' | 'info' | 'trace';
@@ -35,11 +35,12 @@ export interface RpcRequestContext extends RequestContext {
 
 export interface HttpHandlers {
   /**
-   * POST /RPC2: the request body in, the response body out (text/xml). To refuse at the
+   * POST /RPC2: the request body in (the pieces it arrived in), the response body out
+   * (text/xml; a string is sent as UTF-8). To refuse at the
    * HTTP level (400 for a body that is not XML-RPC) throw an Error with a numeric
    * `status` or `httpStatus`; any other throw is a 500.
    */
-  rpc(body: Buffer, ctx: RpcRequestContext): Promise<Buffer>;
+  rpc(body: readonly Buffer[], ctx: RpcRequestContext): Promise<Buffer | string>;
   /** /logtail/NAME[/CHANNEL]: the path of that process's log, or null (404) */
   logFile(name: string, channel: LogChannel): string | null;
   /** /mainlogtail: the daemon's log file, or null (404) */
@@ -55,6 +56,8 @@ export interface RouteEnv {
   /** end functions of the open /logtail and /mainlogtail streams, called by close() */
   streams: Set<() => void>;
   tailPollMs?: number;
+  /** request body bytes all connections together may hold */
+  bodies: BodyBudget;
   /** where medusa writes its own complaints (malformed authorization info) */
   stderr: (line: string) => void;
 }
@@ -137,7 +140,8 @@ function crossSiteBrowserRequest(req: IncomingMessage): boolean {
 }
 
 // medusa xmlrpc_handler + collector: POST only (400), a Content-Length (411), the body,
-// then the dispatcher. The 413 is ours: supervisord reads any size into memory.
+// then the dispatcher. The 413 and 503 are ours: supervisord reads any size into memory,
+// any number of times at once.
 async function rpcRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, base: RequestContext): Promise<void> {
   if (req.method !== 'POST') return sendError(res, 400);
   if (crossSiteBrowserRequest(req)) {
@@ -152,8 +156,16 @@ async function rpcRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse
     discardBody(req, () => sendError(res, 413, { Connection: 'close' }));
     return;
   }
-  const body = await readBody(req, length);
+  // The bytes count against what all requests may hold until the reply is out (or lost).
+  const lease = env.bodies.lease(req, length);
+  res.once('close', () => lease.release());
+  let body = await readBody(req, length, lease);
   if (body === null) return;
+  if (body === 'over_budget') {
+    env.log('trace', `refused a request body: ${env.bodies.bytesHeld} bytes of bodies already held`);
+    // Not drained (that is the point): the connection closes once the page is out.
+    return sendError(res, 503, { Connection: 'close' });
+  }
   const ac = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) ac.abort();
@@ -163,20 +175,25 @@ async function rpcRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse
     signal: ac.signal,
     log: { error: (m) => env.log('error', m), trace: (m) => env.log('trace', m) },
   };
-  let out: Buffer;
+  let out: Buffer | string;
   try {
-    out = await env.handlers.rpc(body, ctx);
+    const pending = env.handlers.rpc(body, ctx);
+    // Not kept while a deferred call waits: the handler has read it.
+    body = null;
+    out = await pending;
   } catch (err) {
     const status = errorStatus(err);
     if (status === null) return serverError(env, res, err);
     return sendError(res, status);
   }
   if (res.destroyed || res.writableEnded) return;
-  const buf = Buffer.isBuffer(out) ? out : Buffer.from(out);
+  const pieces = typeof out === 'string' ? utf8Pieces(out) : [out];
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/xml');
-  res.setHeader('Content-Length', buf.length);
-  res.end(buf);
+  res.setHeader('Content-Length', pieces.reduce((n, p) => n + p.length, 0));
+  // Written in one go: Node corks the socket for the tick and sends them with one writev.
+  for (let i = 0; i < pieces.length - 1; i++) res.write(pieces[i]);
+  res.end(pieces.at(-1));
 }
 
 function startStream(env: RouteEnv, res: ServerResponse, file: string | null, accelBufferingOff: boolean): void {

@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 import type { HttpServerConfig } from '../config/model.js';
+import { BODY_BUDGET, BODY_STALL_MS, BodyBudget, DRAIN_CAP } from './body.js';
 import { bindInet, bindUnix, HttpServerError, removeIfOurs, type UnixBinding } from './listen.js';
 import { rawErrorResponse, sendError } from './reply.js';
 import { handleRequest, type HttpHandlers, type HttpLog, type RouteEnv } from './routes.js';
@@ -16,6 +17,8 @@ export type HttpAddress = { kind: 'unix'; path: string } | { kind: 'inet'; host:
 export interface HttpServers {
   /** where each server listens, in config order (an inet port 0 shows the port it got) */
   readonly addresses: HttpAddress[];
+  /** request body bytes held right now by all connections (against bodyBudgetBytes) */
+  readonly bodyBytesHeld: number;
   /** stop listening, end tails, drop connections, unlink the unix socket files */
   close(): Promise<void>;
 }
@@ -35,10 +38,23 @@ export interface HttpServerOptions {
   closeGraceMs?: number;
   /** supervisord writes "Unlinking stale socket" and auth complaints to stderr, not the log */
   stderr?: (line: string) => void;
+  /** request body bytes all the servers' connections may hold at once; default BODY_BUDGET (16 MiB) */
+  bodyBudgetBytes?: number;
+  /** an incomplete body idle this long is cut when another needs its share; default 1 s */
+  bodyStallMs?: number;
 }
 
 export { HttpServerError } from './listen.js';
 export type { HttpHandlers, HttpLog, HttpLogLevel, RequestContext, RpcRequestContext } from './routes.js';
+
+/** Per connection: replies still due, a request still being read, a parse error to answer. */
+interface Conn {
+  inFlight: number;
+  reading: IncomingMessage | null;
+  refused: number | null;
+  /** socket.bytesRead when the parse error came */
+  refusedAt: number;
+}
 
 interface Running {
   server: http.Server;
@@ -78,13 +94,18 @@ function makeServer(env: RouteEnv, opts: HttpServerOptions, isClosing: () => boo
   // for hours without retrying a connection the server closed.
   server.keepAliveTimeout = 0;
 
-  // Responses in progress per socket: a parse error on such a socket cannot get an
-  // error page (it would land inside the reply being written), only a close.
-  const busy = new WeakMap<Socket, number>();
+  const conns = new WeakMap<Socket, Conn>();
+  const conn = (sock: Socket): Conn => {
+    let c = conns.get(sock);
+    if (!c) conns.set(sock, (c = { inFlight: 0, reading: null, refused: null, refusedAt: 0 }));
+    return c;
+  };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const sock = req.socket;
-    busy.set(sock, (busy.get(sock) ?? 0) + 1);
+    const c = conn(sock);
+    c.inFlight++;
+    c.reading = req.complete ? null : req;
     const startBytes = sock.bytesWritten;
     // Read now: a closed socket no longer knows its peer. Unix sockets have none: medusa says localhost:0.
     const who = sock.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort ?? 0}` : 'localhost:0';
@@ -92,8 +113,10 @@ function makeServer(env: RouteEnv, opts: HttpServerOptions, isClosing: () => boo
     const done = (): void => {
       if (logged) return;
       logged = true;
-      busy.set(sock, Math.max(0, (busy.get(sock) ?? 1) - 1));
+      c.inFlight = Math.max(0, c.inFlight - 1);
+      if (c.reading === req) c.reading = null;
       env.log('trace', accessLine(req, who, res.statusCode, sock.bytesWritten - startBytes));
+      if (c.inFlight === 0 && c.refused !== null) refuse(sock, c.refused);
     };
     res.once('finish', done);
     res.once('close', done);
@@ -109,18 +132,45 @@ function makeServer(env: RouteEnv, opts: HttpServerOptions, isClosing: () => boo
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable || (busy.get(socket) ?? 0) > 0) {
+    const c = conns.get(socket);
+    // Node's parser, once failed, fails again on every later chunk: the first error decides,
+    // and a client that keeps sending junk while its reply is due is read for a while only.
+    if (c?.refused != null) {
+      if (socket.bytesRead - c.refusedAt > DRAIN_CAP) socket.destroy();
+      return;
+    }
+    // A request whose body is still arriving is the malformed one (a bad chunk): no reply is due.
+    if (err.code === 'ECONNRESET' || !socket.writable || (c?.reading && !c.reading.complete)) {
       socket.destroy();
       return;
     }
     const code =
       err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     env.log('trace', `Bad HTTP request: ${err.code ?? err.message}`);
-    socket.end(rawErrorResponse(code));
-    // end() leaves the socket open until the peer closes; do not wait for a hostile one.
-    socket.once('finish', () => socket.destroy());
+    // Bytes after a complete request (a Content-Length shorter than the body, junk after a
+    // keep-alive request) fail as the next request while the first one's reply is still
+    // due. Destroying the socket here lost that reply: let every reply due go out first,
+    // then refuse the junk (medusa answers the first request and reads on).
+    if (c && c.inFlight > 0) {
+      c.refused = code;
+      c.refusedAt = socket.bytesRead;
+      return;
+    }
+    refuse(socket, code);
   });
   return server;
+}
+
+/** The error page for what Node's parser refused, then the end of the connection. */
+function refuse(socket: Socket, code: number): void {
+  if (!socket.writable) {
+    // Already ending (a Connection: close reply): Node destroys it once that is flushed.
+    if (!socket.writableEnded) socket.destroy();
+    return;
+  }
+  socket.end(rawErrorResponse(code));
+  // end() leaves the socket open until the peer closes; do not wait for a hostile one.
+  socket.once('finish', () => socket.destroy());
 }
 
 /**
@@ -135,6 +185,7 @@ export async function startHttpServers(
 ): Promise<HttpServers> {
   const stderr = options.stderr ?? ((line: string) => void process.stderr.write(line));
   const streams = new Set<() => void>();
+  const bodies = new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET, options.bodyStallMs ?? BODY_STALL_MS);
   const running: Running[] = [];
   const addresses: HttpAddress[] = [];
   let closing = false;
@@ -162,7 +213,7 @@ export async function startHttpServers(
 
   try {
     for (const cfg of configs) {
-      const env: RouteEnv = { cfg, handlers, log, streams, tailPollMs: options.tailPollMs, stderr };
+      const env: RouteEnv = { cfg, handlers, log, streams, bodies, tailPollMs: options.tailPollMs, stderr };
       const server = makeServer(env, options, () => closing);
       const r: Running = { server, unix: null };
       if (cfg.kind === 'unix') {
@@ -189,6 +240,9 @@ export async function startHttpServers(
   let closePromise: Promise<void> | null = null;
   return {
     addresses,
+    get bodyBytesHeld() {
+      return bodies.bytesHeld;
+    },
     close: () => (closePromise ??= closeAll()),
   };
 }

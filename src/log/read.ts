@@ -94,6 +94,9 @@ export function tailFile(filename: string, offset: number, length: number): [str
     }
     if (offset < 0) offset = 0;
     if (length < 0) length = 0;
+    // Python's read(length) stops at the end of the file; a buffer of the
+    // asked length would be 2 GiB for tail(-5, 2**31-1).
+    length = Math.min(length, Math.max(0, sz - offset));
     let data = length === 0 ? Buffer.alloc(0) : readAt(fd, offset, length);
     // The read ends at sz; an incomplete last character is left for the next call.
     const tail = trailingIncomplete(data);

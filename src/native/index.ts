@@ -23,6 +23,7 @@ interface Addon {
   fdReserve(n?: number): number;
   fdHeadroom(want: number): number;
   testHooks(hooks: { registerDelayMs?: number }): void;
+  trimMemory(): boolean;
   kill(pid: number, signal: number, group: boolean): number;
   writeStdin(child: number, data: Buffer): number;
   closeStdin(child: number): number;
@@ -105,6 +106,11 @@ export function fdReserve(n?: number): number {
 /** How many more descriptors this process could open now, counting up to want. */
 export function fdHeadroom(want: number): number {
   return addon.fdHeadroom(want);
+}
+
+/** Gives the C heap's free memory back to the system (glibc's malloc_trim); false where there is none. */
+export function trimMemory(): boolean {
+  return addon.trimMemory();
 }
 
 /** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */

@@ -51,6 +51,8 @@ export class Subprocess {
   private removed = false;
   /** spawnAsync was called and its outcome has not arrived yet */
   private spawnInFlight = false;
+  /** startNow(): this start spawns synchronously */
+  private spawnNow = false;
   /** what step() sees: the config, or a scheduled program's derived one (schedule.ts) */
   private readonly machineConfig: ProcessConfig;
   /** `schedule=`: null without it; runs from startSchedule() to stopSchedule() */
@@ -105,6 +107,21 @@ export class Subprocess {
       return null;
     }
     return this.drain(event);
+  }
+
+  /**
+   * startProcess's start: the spawn runs on this thread, as in supervisord,
+   * so the caller sees its outcome at once. Automatic starts and restarts
+   * (autostart, autorestart, backoff, schedules) use the spawn thread, so a
+   * crash loop never stalls the daemon.
+   */
+  startNow(): string | null {
+    this.spawnNow = true;
+    try {
+      return this.feed({ kind: 'start' });
+    } finally {
+      this.spawnNow = false;
+    }
   }
 
   private drain(event: MachineEvent): string | null {
@@ -206,6 +223,21 @@ export class Subprocess {
         ? 'stdout'
         : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap, stripAnsi: host.stripAnsi },
     };
+    if (this.spawnNow) {
+      // startProcess: on this thread, as supervisord forks, so the reply can
+      // tell at once (startsecs=0 is RUNNING before the reply, spawn errors
+      // answer SPAWN_ERROR) and results come in supervisord's order. Inside
+      // this drain, so the outcome is the next event it takes.
+      let events: MachineEvent[];
+      try {
+        events = this.spawned(host.core.spawn(req));
+      } catch (e) {
+        if (!(e instanceof Error) || (e as NativeError).stage === undefined) throw e;
+        events = this.spawnFailed(e as NativeError, args.argv[0]!);
+      }
+      this.queue.unshift(...events);
+      return;
+    }
     host.core.spawnAsync(req, (outcome) => {
       this.spawnInFlight = false;
       const events = outcome.ok ? this.spawned(outcome.spawned) : this.spawnFailed(outcome.error, args.argv[0]!);

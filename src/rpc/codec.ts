@@ -31,6 +31,12 @@ export interface XmlRpcStruct {
   [key: string]: XmlRpcValue;
 }
 
+/**
+ * A body as one buffer, or as the pieces it arrived in (the HTTP layer hands those over
+ * as they came rather than copying them into one more buffer of the whole size).
+ */
+export type XmlRpcBody = Uint8Array | readonly Uint8Array[];
+
 export interface MethodCall {
   methodName: string;
   params: XmlRpcValue[];
@@ -72,7 +78,8 @@ export class XmlRpcParseError extends Error {
   readonly httpStatus: 400 | 413;
 
   constructor(reason: ParseErrorReason, message: string) {
-    super(message);
+    // Messages quote element names, which a hostile body can make megabytes long; they go to the log.
+    super(message.length > 200 ? `${message.slice(0, 200)}...` : message);
     this.name = 'XmlRpcParseError';
     this.reason = reason;
     this.httpStatus = reason === 'too_large' ? 413 : 400;
@@ -101,13 +108,13 @@ export function cappedInt(value: number): number {
  * where that is plainly wrong (see the tests): <i8>, <nil/> and <base64> are read as
  * xmlrpc.client reads them. Throws XmlRpcParseError.
  */
-export function parseMethodCall(body: Uint8Array, limits: Partial<ParseLimits> = {}): MethodCall {
+export function parseMethodCall(body: XmlRpcBody, limits: Partial<ParseLimits> = {}): MethodCall {
   const p = new Parser(body, { maxBytes: MAX_BODY_BYTES, maxDepth: MAX_DEPTH, maxValues: MAX_VALUES, ...limits });
   return p.document('methodCall', () => p.methodCall()) as MethodCall;
 }
 
 /** A reply body, as xmlrpc.client.loads reads it (the supervisorctl side). Throws XmlRpcParseError. */
-export function parseMethodResponse(body: Uint8Array, limits: Partial<ParseLimits> = {}): MethodResponse {
+export function parseMethodResponse(body: XmlRpcBody, limits: Partial<ParseLimits> = {}): MethodResponse {
   const p = new Parser(body, {
     maxBytes: MAX_RESPONSE_BYTES,
     maxDepth: MAX_DEPTH,
@@ -150,20 +157,14 @@ class Parser {
   private peeked: Token | undefined;
   private readonly limits: ParseLimits;
 
-  constructor(body: Uint8Array, limits: ParseLimits) {
+  constructor(body: XmlRpcBody, limits: ParseLimits) {
     this.limits = limits;
-    if (body.length > limits.maxBytes) {
-      throw new XmlRpcParseError('too_large', `body of ${body.length} bytes exceeds ${limits.maxBytes}`);
-    }
-    let text: string;
-    try {
-      // Strict like supervisord's as_string(); a UTF-8 BOM is dropped, as expat does.
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      throw new XmlRpcParseError('invalid_utf8', 'body is not valid UTF-8');
+    const size = bodySize(body);
+    if (size > limits.maxBytes) {
+      throw new XmlRpcParseError('too_large', `body of ${size} bytes exceeds ${limits.maxBytes}`);
     }
     // XML 1.0 end-of-line handling (expat): CRLF and lone CR become LF; &#13; survives.
-    this.src = text.replace(/\r\n?/g, '\n');
+    this.src = decodeUtf8(body).replace(/\r\n?/g, '\n');
   }
 
   document(root: string, body: () => unknown): unknown {
@@ -535,6 +536,72 @@ class Parser {
   }
 }
 
+function bodySize(body: XmlRpcBody): number {
+  if (!Array.isArray(body)) return (body as Uint8Array).length;
+  let n = 0;
+  for (const c of body as readonly Uint8Array[]) n += c.length;
+  return n;
+}
+
+// Strict like supervisord's as_string(); a UTF-8 BOM is dropped, as expat does (at the
+// start of the document only: NEXT decodes the pieces after the first).
+const FIRST = new TextDecoder('utf-8', { fatal: true });
+const NEXT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** How long the UTF-8 sequence this lead byte starts is (1 for anything the decoder will refuse). */
+function sequenceLength(lead: number): number {
+  return lead >= 0xf0 && lead <= 0xf7 ? 4 : lead >= 0xe0 ? (lead <= 0xef ? 3 : 1) : lead >= 0xc0 ? 2 : 1;
+}
+
+/** Bytes at the end of `b` that start a character `b` does not finish. */
+function incompleteTail(b: Uint8Array): number {
+  for (let back = 1; back <= Math.min(4, b.length); back++) {
+    const c = b[b.length - back]!;
+    if ((c & 0xc0) === 0x80) continue;
+    return sequenceLength(c) > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * The body as text. Pieces are decoded one by one (a character split between two is
+ * completed from the next), so the body never exists as one more buffer of its whole
+ * size: a body of megabytes would need one from the allocator (which keeps it) each time.
+ */
+function decodeUtf8(body: XmlRpcBody): string {
+  try {
+    if (!Array.isArray(body)) return FIRST.decode(body as Uint8Array);
+    let text = '';
+    let first = true;
+    const emit = (b: Uint8Array): void => {
+      if (!b.length) return;
+      text += (first ? FIRST : NEXT).decode(b);
+      first = false;
+    };
+    let carry: Uint8Array | null = null;
+    for (let p of body as readonly Uint8Array[]) {
+      if (carry) {
+        const need = sequenceLength(carry[0]!) - carry.length;
+        if (p.length < need) {
+          carry = Buffer.concat([carry, p]);
+          continue;
+        }
+        emit(Buffer.concat([carry, p.subarray(0, need)]));
+        p = p.subarray(need);
+        carry = null;
+      }
+      const cut = incompleteTail(p);
+      emit(p.subarray(0, p.length - cut));
+      if (cut) carry = p.subarray(p.length - cut);
+    }
+    // A body that ends inside a character: the decoder refuses it.
+    if (carry) emit(carry);
+    return text;
+  } catch {
+    throw new XmlRpcParseError('invalid_utf8', 'body is not valid UTF-8');
+  }
+}
+
 /** xmlrpc.client strips namespace prefixes (Apache's <ex:nil/>, <ex:i8>). */
 function localName(name: string): string {
   const colon = name.lastIndexOf(':');
@@ -606,16 +673,28 @@ export interface SerializeOptions {
 
 /** xmlrpc.py xmlrpc_marshal(value): the body of a successful reply. */
 export function serializeResponse(value: XmlRpcValue, options: SerializeOptions = {}): Buffer {
+  return Buffer.from(serializeResponseText(value, options), 'utf8');
+}
+
+/**
+ * serializeResponse() as text, for a writer that sends it in pieces: a reply of megabytes
+ * (a multicall, a log) then never exists as one more buffer of its whole size.
+ */
+export function serializeResponseText(value: XmlRpcValue, options: SerializeOptions = {}): string {
   const m = new Marshaller(options, "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
   m.dump(value);
-  return Buffer.from(`${m.text}</param>\n</params>\n</methodResponse>\n`, 'utf8');
+  return `${m.text}</param>\n</params>\n</methodResponse>\n`;
 }
 
 /** xmlrpc_marshal(Fault(code, text)): xmlrpc.client.dumps writes a fault as a methodResponse. */
 export function serializeFault(faultCode: number, faultString: string): Buffer {
+  return Buffer.from(serializeFaultText(faultCode, faultString), 'utf8');
+}
+
+export function serializeFaultText(faultCode: number, faultString: string): string {
   const m = new Marshaller({}, "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n");
   m.dump({ faultCode, faultString });
-  return Buffer.from(`${m.text}</fault>\n</methodResponse>\n`, 'utf8');
+  return `${m.text}</fault>\n</methodResponse>\n`;
 }
 
 /** xmlrpc.client.dumps(params, methodName): a request, for the client side. */
@@ -658,13 +737,14 @@ export function escapeText(s: string): string {
 }
 
 // `<member>\n<name>KEY</name>\n` per key, made once: replies repeat the same few keys
-// (14 per process in getAllProcessInfo). Bounded: keys from arbitrary callers stop being cached.
+// (14 per process in getAllProcessInfo). Bounded: short keys only, and keys from arbitrary
+// callers stop being cached once there are 1024.
 const memberOpens = new Map<string, string>();
 function memberOpen(key: string): string {
   let s = memberOpens.get(key);
   if (s === undefined) {
     s = `<member>\n<name>${escapeText(key)}</name>\n`;
-    if (memberOpens.size < 1024) memberOpens.set(key, s);
+    if (memberOpens.size < 1024 && key.length <= 64) memberOpens.set(key, s);
   }
   return s;
 }

@@ -4,8 +4,8 @@
 // wrong arity → INCORRECT_PARAMETERS, RPCError → a fault, deferred methods
 // polled until done; and system.* (listMethods, methodHelp, methodSignature,
 // multicall).
-import type { XmlRpcValue } from './codec.js';
-import { parseMethodCall, serializeFault, serializeResponse, XmlRpcParseError } from './codec.js';
+import type { MethodCall, XmlRpcBody, XmlRpcValue } from './codec.js';
+import { parseMethodCall, serializeFaultText, serializeResponseText, XmlRpcParseError } from './codec.js';
 import { Faults, RPCError } from './faults.js';
 import { checkArity, NOT_DONE_YET, str, type Deferred, type MethodResult, type Namespace } from './methods.js';
 import { createFastvisorNamespace } from './fastvisor-ns.js';
@@ -20,7 +20,8 @@ export interface RpcContext {
   log?: { error(msg: string): void; trace?(msg: string): void };
 }
 
-export type RpcHandler = (body: Buffer, ctx?: RpcContext) => Promise<Buffer>;
+/** The reply's XML as text (the HTTP layer writes it out in pieces), or as bytes. */
+export type RpcHandler = (body: XmlRpcBody, ctx?: RpcContext) => Promise<string | Buffer>;
 
 export class HttpStatusError extends Error {
   constructor(readonly status: number, message: string) {
@@ -102,13 +103,19 @@ export function settle(d: Deferred, onChange: (cb: () => void) => () => void): P
 export function createRpcHandler(ctl: SupervisorControl): RpcHandler {
   const namespaces = createNamespaces(ctl);
   const onChange = (cb: () => void): (() => void) => ctl.supervisor.onStateChange(cb);
-  return async (body, ctx) => {
-    let call;
+  const parse = (body: XmlRpcBody, ctx: RpcContext | undefined): MethodCall | RPCError => {
+    let call: MethodCall;
     try {
       call = parseMethodCall(body);
     } catch (err) {
       if (err instanceof XmlRpcParseError) {
         ctx?.log?.error(`XML-RPC request data is invalid: ${err.message}`);
+        // A well-formed call past our nesting or value limits: supervisord would have read it
+        // and called the method, so the answer is a fault (xmlrpc.client shows its text),
+        // not the 400 of a body that is not XML-RPC at all.
+        if (err.reason === 'too_deep' || err.reason === 'too_many_values') {
+          return new RPCError(Faults.INCORRECT_PARAMETERS, err.message);
+        }
         throw new HttpStatusError(err.httpStatus, err.message);
       }
       throw err;
@@ -117,19 +124,25 @@ export function createRpcHandler(ctl: SupervisorControl): RpcHandler {
       ctx?.log?.error('XML-RPC request data is invalid: no method name');
       throw new HttpStatusError(400, 'no method name');
     }
+    return call;
+  };
+  const answer = async (call: MethodCall | RPCError): Promise<string> => {
+    if (call instanceof RPCError) return serializeFaultText(call.code, call.text);
     let value: XmlRpcValue;
     try {
       const r = callMethod(namespaces, call.methodName, call.params);
       value = typeof r === 'function' ? await settle(r, onChange) : r;
     } catch (err) {
-      if (err instanceof RPCError) return serializeFault(err.code, err.text);
+      if (err instanceof RPCError) return serializeFaultText(err.code, err.text);
       // supervisord answers 500 after an unexpected exception; a fault keeps
       // the client's connection and says what happened.
-      return serializeFault(Faults.FAILED, `FAILED: ${(err as Error).message}`);
+      return serializeFaultText(Faults.FAILED, `FAILED: ${(err as Error).message}`);
     }
     // Offsets past 2 GiB and pids are the only wide numbers; Python's reader takes any size.
-    return serializeResponse(value, { wideInts: 'int' });
+    return serializeResponseText(value, { wideInts: 'int' });
   };
+  // The body is parsed before anything waits: a deferred call does not keep it.
+  return async (body, ctx) => answer(parse(body, ctx));
 }
 
 function createSystemNamespace(namespaces: Map<string, Namespace>): Namespace {

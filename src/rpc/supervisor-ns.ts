@@ -144,7 +144,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     }
     if (RUNNING_STATES.includes(proc.state) && !waitingToRestart(proc)) throw new RPCError(Faults.ALREADY_STARTED, name);
     if (proc.state === ProcessState.UNKNOWN) throw new RPCError(Faults.FAILED, `${name} is in an unknown process state`);
-    proc.feed({ kind: 'start' });
+    proc.startNow();
     if (proc.status.spawnerr) throw new RPCError(Faults.SPAWN_ERROR, name);
     if (wait && proc.state !== ProcessState.RUNNING) {
       return () => {
