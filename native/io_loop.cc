@@ -148,6 +148,14 @@ int IoLoop::spawn(const SpawnPlan& plan, SpawnResult* out) {
   return rc;
 }
 
+void IoLoop::spawn_failed(uint32_t request, pid_t pid, int err, SpawnStage stage) {
+  Command c(Cmd::kSpawnFailed, request);
+  c.pid = pid;
+  c.err = err;
+  c.stage = static_cast<int>(stage);
+  post(std::move(c));
+}
+
 void IoLoop::before_fork() {
   std::lock_guard<std::mutex> lock(fork_mu_);
   forks_in_flight_++;
@@ -466,6 +474,10 @@ void IoLoop::run_commands() {
         }
         break;
       }
+      case Cmd::kSpawnFailed:
+        events_.push(Event{EventKind::kSpawnFailed, cmd.id, cmd.pid, 0, static_cast<double>(cmd.err),
+                           static_cast<double>(cmd.stage), 0, wall_ms()});
+        break;
       case Cmd::kStdinWake:
       case Cmd::kCloseStdin: {
         auto it = children_.find(cmd.id);

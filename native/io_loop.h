@@ -68,6 +68,9 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // other than 0 makes the I/O thread report kSpawned(request) before any
   // other event of the child.
   uint32_t add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec err, uint32_t request = 0);
+  // Any thread: an asynchronous spawn failed. Reported as kSpawnFailed through
+  // the I/O thread, so outcomes reach JS in the order the spawns ran.
+  void spawn_failed(uint32_t request, pid_t pid, int err, SpawnStage stage);
   // 0, -EAGAIN (the bounded buffer is full; nothing was taken), -EPIPE (closed),
   // -ESRCH (no such child).
   int write_stdin(uint32_t child, const uint8_t* p, size_t n);
@@ -128,7 +131,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kStop };
+  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -143,6 +146,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     std::shared_ptr<SyncResult> sync;
     std::shared_ptr<LogSink> sink;
     std::string data;
+    int pid = 0, err = 0, stage = 0;  // kSpawnFailed
   };
 
   void post(Command c);

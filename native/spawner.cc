@@ -4,7 +4,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
 
 #include <utility>
 
@@ -59,11 +58,7 @@ void Spawner::run() {
     SpawnResult r;
     int rc = loop_->spawn(job.plan, &r);
     if (rc < 0) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      double now = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-      loop_->events().push(Event{EventKind::kSpawnFailed, job.request, r.pid > 0 ? r.pid : 0, 0,
-                                 static_cast<double>(-rc), static_cast<double>(r.stage), 0, now});
+      loop_->spawn_failed(job.request, r.pid > 0 ? r.pid : 0, -rc, r.stage);
       continue;
     }
     loop_->add_child(r, std::move(job.out), std::move(job.err), job.request);

@@ -56,6 +56,20 @@ describe.each(BACKENDS)('spawnAsync (%s backend)', (backend) => {
     expect(outcome.error.pid).toBeGreaterThan(0);
   });
 
+  it('outcomes arrive in the order the spawns were asked for, failures and successes alike', async () => {
+    const order: number[] = [];
+    const all = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        h.spawnAsync({ file: i % 3 === 0 ? '/nonexistent/prog' : '/bin/true', argv: ['x'] }).then((o) => {
+          order.push(i);
+          return o;
+        }),
+      ),
+    );
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(all.map((o) => o.ok)).toEqual(Array.from({ length: 20 }, (_, i) => i % 3 !== 0));
+  });
+
   it('misuse throws at once, and nothing is queued', () => {
     expect(() => h.core.spawnAsync({ file: '/bin/true', argv: [], env: {} }, () => {})).toThrow(/argv/);
     expect(h.core.spawnsPending).toBe(0);
