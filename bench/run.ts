@@ -178,6 +178,20 @@ interface Row {
   crWait?: number;
   crCpuPct?: number;
   crUpSec?: number;
+  boRate?: number;
+  boRateRange?: [number, number];
+  boRatePeriod?: number;
+  boCpuMs?: number;
+  boCpuPct?: number;
+  boCpuRange?: [number, number];
+  boWait?: number;
+  boPeak?: number;
+  boPeakMean?: number;
+  boPeakMeanRange?: [number, number];
+  boCv?: number;
+  boCvRange?: [number, number];
+  boSecMin?: number;
+  boSecMax?: number;
   leftover: number;
   errors: string[];
   notes: string[];
@@ -238,7 +252,21 @@ function summarise(results: TrialResult[]): Row[] {
       crDelivered: m((r) => r.crash?.events.deliveredPerSec),
       crWait: m((r) => r.crash?.daemonRunqWaitPct),
       crCpuPct: m((r) => r.crash?.daemonCpuPct),
-      crUpSec: m((r) => (r.crash ? r.wallSec : undefined)),
+      crUpSec: m((r) => (r.crash || r.backoff ? r.wallSec : undefined)),
+      boRate: m((r) => r.backoff?.restartsPerSec),
+      boRateRange: range((r) => r.backoff?.restartsPerSec),
+      boRatePeriod: m((r) => r.backoff?.restartsPerSecByPeriod),
+      boCpuMs: m((r) => r.backoff?.cpuMsPerRestart),
+      boCpuPct: m((r) => r.backoff?.daemonCpuPct),
+      boCpuRange: range((r) => r.backoff?.daemonCpuPct),
+      boWait: m((r) => r.backoff?.daemonRunqWaitPct),
+      boPeak: m((r) => r.backoff?.peakPerBucket),
+      boPeakMean: m((r) => r.backoff?.peakOverMean),
+      boPeakMeanRange: range((r) => r.backoff?.peakOverMean),
+      boCv: m((r) => r.backoff?.perSec.cv),
+      boCvRange: range((r) => r.backoff?.perSec.cv),
+      boSecMin: m((r) => r.backoff?.perSec.min),
+      boSecMax: m((r) => r.backoff?.perSec.max),
       leftover: Math.max(0, ...rs.map((r) => r.leftover)),
       errors: rs.filter((r) => !r.ok).map((r) => `run ${r.run}: ${r.error?.split('\n')[0]}`),
       notes: [...new Set(rs.flatMap((r) => r.notes))],
@@ -358,7 +386,54 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
         ),
       );
     } else if (scenario === 'crashloop') {
-      out.push(
+      const backoff = rs.filter((r) => r.boRate !== undefined || /xbackoff-/.test(r.case));
+      const loop = rs.filter((r) => !backoff.includes(r));
+      if (backoff.length) {
+        out.push(
+          table(
+            [
+              'case',
+              'peer',
+              'up s',
+              'restarts/s',
+              '(min–max)',
+              'by period',
+              'daemon CPU %',
+              '(min–max)',
+              'CPU ms/restart',
+              'runq wait %',
+              'peak/100 ms',
+              'peak/mean per 100 ms',
+              '(min–max)',
+              'per-s min',
+              'per-s max',
+              'CV per s',
+              '(min–max)',
+            ],
+            backoff.map((r) => [
+              r.case,
+              r.peer + okStr(r),
+              fmt(r.crUpSec, 2),
+              fmt(r.boRate, 1),
+              span(r.boRateRange, 1),
+              fmt(r.boRatePeriod, 1),
+              fmt(r.boCpuPct, 2),
+              span(r.boCpuRange, 2),
+              fmt(r.boCpuMs, 2),
+              fmt(r.boWait, 2),
+              fmt(r.boPeak, 0),
+              fmt(r.boPeakMean, 1),
+              span(r.boPeakMeanRange, 1),
+              fmt(r.boSecMin, 0),
+              fmt(r.boSecMax, 0),
+              fmt(r.boCv, 2),
+              span(r.boCvRange, 2),
+            ]),
+          ),
+        );
+        if (loop.length) out.push('');
+      }
+      if (loop.length) out.push(
         table(
           [
             'case',
@@ -380,7 +455,7 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
             'restarts vs before',
             'restarts vs sd',
           ],
-          rs.map((r) => {
+          loop.map((r) => {
             const sd = find(r, SUPERVISORD_PEER);
             const before = find(r, 'fastvisord-before');
             return [
@@ -531,6 +606,11 @@ async function main(): Promise<void> {
                 ? `${r.crash.restartsPerSec.toFixed(1)} restarts/s, ${r.crash.aliveAtEnd ?? '?'} alive (${r.crash.childrenAtEnd} in /proc), getState p50/p99/max ` +
                   `${r.crash.getStateMs.p50.toFixed(1)}/${r.crash.getStateMs.p99.toFixed(1)}/${r.crash.getStateMs.max.toFixed(1)} ms, ` +
                   `${r.crash.events.lostPct.toFixed(2)}% events lost, daemon ${r.crash.daemonCpuPct?.toFixed(1) ?? '?'}% CPU`
+                : '',
+              r.backoff
+                ? `${r.backoff.restartsPerSec.toFixed(1)} restarts/s (by period ${r.backoff.restartsPerSecByPeriod?.toFixed(1) ?? '?'}), daemon ${r.backoff.daemonCpuPct?.toFixed(2) ?? '?'}% CPU, ` +
+                  `peak/mean per ${r.backoff.bucketMs} ms ${r.backoff.peakOverMean.toFixed(1)} (peak ${r.backoff.peakPerBucket}), ` +
+                  `per s ${r.backoff.perSec.min}–${r.backoff.perSec.max} CV ${r.backoff.perSec.cv.toFixed(2)}`
                 : '',
               r.rssKB !== undefined ? `RSS ${(r.rssKB / 1024).toFixed(1)} MiB` : '',
             ]

@@ -291,6 +291,20 @@ Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// tuneMalloc() -> whether it applied. The daemon's own call, at start: glibc
+// raises its mmap threshold each time a big block is freed (up to 32 MiB),
+// so after one burst of multi-megabyte request bodies every later big buffer
+// comes from the heap, whose freed pages stay mapped. A fixed threshold keeps
+// big buffers in their own mappings, returned whole when freed.
+Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  bool ok = mallopt(M_MMAP_THRESHOLD, 256 * 1024) == 1 && mallopt(M_TRIM_THRESHOLD, 1024 * 1024) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 // testHooks({ registerDelayMs }): fault injection for tests only.
 Napi::Value TestHooks(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number })");
@@ -496,6 +510,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fdHeadroom", Napi::Function::New(env, FdHeadroom));
   exports.Set("testHooks", Napi::Function::New(env, TestHooks));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
+  exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("writeStdin", Napi::Function::New(env, WriteStdin));
   exports.Set("closeStdin", Napi::Function::New(env, CloseStdin));

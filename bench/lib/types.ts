@@ -121,6 +121,8 @@ export interface TrialResult {
   rpc?: RpcMeasure;
   /** crashloop: what the window measured */
   crash?: CrashMeasure;
+  /** crashloop's backoff cases: what the window measured */
+  backoff?: BackoffMeasure;
   /** processes carrying the trial token still alive after the peer stopped */
   leftover: number;
   via?: string;
@@ -182,4 +184,45 @@ export interface CrashMeasure {
   daemonCpuPct?: number;
   /** time its threads spent runnable on a run queue, not running, % of the window (summed over threads) */
   daemonRunqWaitPct?: number;
+}
+
+/**
+ * crashloop's backoff cases: programs that fail every start (BACKOFF, forever)
+ * with exponential waits at their cap; no listener, no busy loops, no RPC
+ * client during the window: the daemon's own cost and how its restarts are
+ * spread over time.
+ */
+export interface BackoffMeasure {
+  programs: number;
+  /** backoff_jitter, % */
+  jitterPct: number;
+  /** backoff_max, seconds */
+  capSec: number;
+  /** the measured window, seconds */
+  windowSec: number;
+  /** from the last program's first 'spawned:' line to the window's start, seconds */
+  warmupSec: number;
+  /** 'spawned:' lines for the programs in the main log, timestamped inside the window */
+  spawns: number;
+  restartsPerSec: number;
+  /**
+   * The sum over programs of 1 / (each one's mean interval between its spawns
+   * in the window): the steady rate, free of how many in-step bursts happen to
+   * fall inside the window (with 0% jitter the count moves in steps of N)
+   */
+  restartsPerSecByPeriod?: number;
+  /** the daemon's CPU over the window, % of one core (all its threads) */
+  daemonCpuPct?: number;
+  /** daemon CPU ms over the window per spawn in it */
+  cpuMsPerRestart?: number;
+  /** time its threads spent runnable on a run queue, not running, % of the window */
+  daemonRunqWaitPct?: number;
+  /** the spawns by bucketMs buckets of the window (from its start) */
+  bucketMs: number;
+  peakPerBucket: number;
+  meanPerBucket: number;
+  /** peakPerBucket / meanPerBucket: 1 is perfectly flat */
+  peakOverMean: number;
+  /** the spawns by whole seconds of the window: min, max, and coefficient of variation (population stddev / mean) */
+  perSec: { min: number; max: number; cv: number };
 }

@@ -32,6 +32,23 @@
 //                 it, the ones it never got were lost (dropped on overflow)
 //   daemon CPU    all its threads, % of one core over the window; and the
 //                 time they spent runnable but waiting for a CPU (schedstat)
+//
+// The backoff cases (fastvisord only: supervisord knows none of these
+// options): N programs `sh -c "sleep 0.05; exit 1"` with startsecs=1, so every
+// run is a failed start and the program goes to BACKOFF, forever
+// (startretries=forever), with exponential waits 1 s, 2 s, 4 s, then the 8 s
+// cap (backoff_max), shortened by up to backoff_jitter at random (50%: waits
+// in (4 s, 8 s]; 0%: exactly 8 s, so programs started together stay in step).
+// No busy loops, no listener, no RPC client: what is measured is the daemon's
+// own cost and the shape of its restarts. Start-up is again N 'spawned:'
+// lines; the window opens BACKOFF_WARMUP_S later (by then, with 0% jitter, each
+// program has had its 1+2+4 s waits and is on the cap; with jitter sooner):
+//   restarts/s    'spawned:' lines inside the window, over its length
+//   daemon CPU    as above
+//   spread        those lines' timestamps (ms) bucketed by 100 ms from the
+//                 window's start: the peak bucket over the mean bucket (1 is
+//                 flat; all N in one bucket per cap is ~cap/0.1 s); and by whole
+//                 seconds: coefficient of variation (stddev / mean) of the counts
 import http from 'node:http';
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import os from 'node:os';
@@ -59,6 +76,19 @@ function caseName(quick: boolean, suffix: string): string {
   return `${count(quick)}xcrash${suffix}`;
 }
 const GETSTATE_EVERY_MS = 100;
+
+/** The backoff cases: backoff_jitter (%) by case-name suffix. */
+const JITTERS: Record<string, number> = { '-jitter50': 50, '-jitter0': 0 };
+const BACKOFF_MAX_S = 8;
+/** From the last program's first spawn to the window: 0.05+1+0.05+2+0.05+4+0.05 s of waits and lives, and a margin. */
+const BACKOFF_WARMUP_S = 16;
+const BUCKET_MS = 100;
+function backoffCaseName(quick: boolean, suffix: string): string {
+  return `${count(quick)}xbackoff${suffix}`;
+}
+function backoffWindowMs(quick: boolean): number {
+  return quick ? 10_000 : 30_000;
+}
 
 function count(quick: boolean): number {
   return quick ? 50 : 300;
@@ -291,6 +321,128 @@ function crashWork(ctx: TrialContext, n: number, life: string): { work: Work; ev
   return { work, eventsFile };
 }
 
+function backoffWork(ctx: TrialContext, n: number, jitterPct: number): Work {
+  const work = makeWork('crashloop', ctx, []);
+  work.conf = {
+    supervisord: ['loglevel=info', 'logfile_maxbytes=0'],
+    sections: [
+      [
+        `[program:${PROGRAM}]`,
+        'command=/bin/sh -c "sleep 0.05; exit 1"',
+        'process_name=%(program_name)s_%(process_num)03d',
+        `numprocs=${n}`,
+        'autostart=true',
+        'autorestart=true',
+        // up for less than startsecs: a failed start, BACKOFF
+        'startsecs=1',
+        'startretries=forever',
+        'backoff=exponential',
+        'backoff_initial=1s',
+        `backoff_max=${BACKOFF_MAX_S}s`,
+        `backoff_jitter=${jitterPct}%`,
+        'exitcodes=0',
+        'stopasgroup=true',
+        'killasgroup=true',
+        'stopwaitsecs=5',
+        'redirect_stderr=true',
+        `stdout_logfile=${path.join(work.logDir, '%(program_name)s_%(process_num)03d.log')}`,
+        'stdout_logfile_maxbytes=0',
+        'stdout_logfile_backups=0',
+        `environment=${TOKEN_VAR}="${work.token}"`,
+      ].join('\n'),
+    ],
+  };
+  return work;
+}
+
+/** Timestamps (epoch ms) of the main log's 'spawned:' lines for the programs inside [from, to). */
+function spawnTimes(file: string, from: number, to: number): { times: number[]; byProgram: Map<string, number[]> } {
+  const times: number[] = [];
+  const byProgram = new Map<string, number[]>();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { times, byProgram };
+  }
+  const re = new RegExp(`^\\w+ spawned: '(${PROGRAM}_\\d+)'`);
+  for (const line of text.split('\n')) {
+    const t = asctimeMs(line.slice(0, 23));
+    if (!(t >= from && t < to)) continue;
+    const m = re.exec(line.slice(24));
+    if (!m) continue;
+    times.push(t);
+    byProgram.set(m[1]!, [...(byProgram.get(m[1]!) ?? []), t]);
+  }
+  return { times, byProgram };
+}
+
+function bucketCounts(times: number[], from: number, to: number, width: number): number[] {
+  const counts = new Array<number>(Math.ceil((to - from) / width)).fill(0);
+  for (const t of times) counts[Math.floor((t - from) / width)]!++;
+  return counts;
+}
+
+async function backoffSoak(s: PeerSession, work: Work, n: number, jitterPct: number, quick: boolean, r: TrialResult, t0: number) {
+  await waitSpawned(mainLogPath(work), n, 120_000, () => isAlive(s.pid));
+  const started = now();
+  r.wallSec = (started - t0) / 1000;
+  await sleep(BACKOFF_WARMUP_S * 1000);
+
+  const cpu0 = procCpu(s.pid);
+  const wait0 = runqWait(s.pid);
+  const w0 = now();
+  const from = Date.now();
+  const to = from + backoffWindowMs(quick);
+  while (Date.now() < to) await sleep(Math.max(1, to - Date.now()));
+  const w1 = now();
+  const cpu1 = procCpu(s.pid);
+  const wait1 = runqWait(s.pid);
+  if (!isAlive(s.pid)) throw new Error('the daemon exited during the window');
+
+  // Give the main log's writer (fastvisor's is asynchronous) a moment.
+  await sleep(1000);
+  const { times, byProgram } = spawnTimes(mainLogPath(work), from, to);
+  let byPeriod = 0;
+  let periods = 0;
+  for (const ts of byProgram.values()) {
+    if (ts.length < 2) continue;
+    byPeriod += (ts.length - 1) / ((ts[ts.length - 1]! - ts[0]!) / 1000);
+    periods++;
+  }
+  if (periods < n) r.notes.push(`${n - periods} programs spawned fewer than twice in the window: left out of restarts/s by period`);
+  if (!times.length) throw new Error(`no 'spawned:' lines for ${PROGRAM}_NNN in the main log inside the window`);
+  const windowSec = (to - from) / 1000;
+  const buckets = bucketCounts(times, from, to, BUCKET_MS);
+  const perSec = bucketCounts(times, from, to, 1000);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const secMean = mean(perSec);
+  const secSd = Math.sqrt(mean(perSec.map((x) => (x - secMean) ** 2)));
+  const meanPerBucket = mean(buckets);
+  const peakPerBucket = Math.max(...buckets);
+  const cpuSec = (w1 - w0) / 1000;
+  r.backoff = {
+    programs: n,
+    jitterPct,
+    capSec: BACKOFF_MAX_S,
+    windowSec,
+    warmupSec: (w0 - started) / 1000,
+    spawns: times.length,
+    restartsPerSec: times.length / windowSec,
+    restartsPerSecByPeriod: periods ? byPeriod : undefined,
+    daemonCpuPct: cpu0 && cpu1 ? (100 * (cpu1.total - cpu0.total)) / cpuSec : undefined,
+    cpuMsPerRestart: cpu0 && cpu1 ? (1000 * (cpu1.total - cpu0.total)) / times.length : undefined,
+    daemonRunqWaitPct: wait0 !== undefined && wait1 !== undefined ? (100 * (wait1 - wait0)) / cpuSec : undefined,
+    bucketMs: BUCKET_MS,
+    peakPerBucket,
+    meanPerBucket,
+    peakOverMean: peakPerBucket / meanPerBucket,
+    perSec: { min: Math.min(...perSec), max: Math.max(...perSec), cv: secSd / secMean },
+  };
+  r.peakRssKB = procMemory(s.pid)?.peakKB;
+  r.via = 'main log spawned: lines';
+}
+
 /** How long after the window an unanswered getState or the final getAllProcessInfo is waited for. */
 const GRACE_MS = 15_000;
 
@@ -402,19 +554,41 @@ export const crashloop: Scenario = {
   name: 'crashloop',
   describe:
     'N programs crash-looping (sh -c "sleep LIFE; exit 1", autorestart=true, startsecs=0) + a PROCESS_STATE listener, ' +
-    'CPUs saturated by busy loops: restarts/s, alive at end, getState latency, events lost, daemon CPU',
+    'CPUs saturated by busy loops: restarts/s, alive at end, getState latency, events lost, daemon CPU; ' +
+    'NxBACKOFF cases (fastvisord only): failed starts in exponential backoff, no busy loops: restarts/s, daemon CPU, spread of restart times',
   cases(quick): CaseDef[] {
-    return Object.entries(LIVES).map(([suffix, life]) => ({
+    const backoff = Object.entries(JITTERS).map(([suffix, jitter]) => ({
+      name: backoffCaseName(quick, suffix),
+      peers: ['fastvisord'],
+      timeoutSec: 120,
+      note:
+        `fastvisord only; sh -c "sleep 0.05; exit 1", startsecs=1, startretries=forever, backoff=exponential 1s..${BACKOFF_MAX_S}s, backoff_jitter=${jitter}%; ` +
+        `no busy loops, listener or RPC client; window ${backoffWindowMs(quick) / 1000} s from ${BACKOFF_WARMUP_S} s after all spawned once; ` +
+        `spread of the window's spawned: lines by ${BUCKET_MS} ms (peak/mean) and by second (CV)`,
+    }));
+    return [
+      ...Object.entries(LIVES).map(([suffix, life]) => ({
       name: caseName(quick, suffix),
       peers: ['fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'supervisord'],
       timeoutSec: 240,
       note:
         `LIFE ${life} s; window ${windowMs(quick) / 1000} s after a ${warmupMs(quick) / 1000} s warm-up, with ${burners()} busy loops on ${os.cpus().length} CPUs; ` +
         'restarts from the main log, events lost by the listener pool serials; fastvisord-before runs when --before DIR / FASTVISOR_BEFORE names a built checkout',
-    }));
+      })),
+      ...backoff,
+    ];
   },
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const n = count(ctx.quick);
+    const jitterSuffix = Object.keys(JITTERS).find((x) => name === backoffCaseName(ctx.quick, x));
+    if (jitterSuffix !== undefined) {
+      const jitter = JITTERS[jitterSuffix]!;
+      const work = backoffWork(ctx, n, jitter);
+      const t0 = now();
+      return withPeer({ scenario: 'crashloop', case: name, peer: peer.name, run }, work, peer, ctx, (s, r) =>
+        backoffSoak(s, work, n, jitter, ctx.quick, r, t0),
+      );
+    }
     const suffix = Object.keys(LIVES).find((x) => name === caseName(ctx.quick, x));
     if (suffix === undefined) throw new Error(`no crashloop case ${name}`);
     const { work, eventsFile } = crashWork(ctx, n, LIVES[suffix]!);

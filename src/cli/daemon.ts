@@ -21,7 +21,7 @@ import type { Model } from '../config/model.js';
 import { startHttpServers, type HttpServers } from '../http/server.js';
 import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
-import { IoCore, lookupUser, rlimit, type LogSink, type NativeEvent } from '../native/index.js';
+import { IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
 import { FdGuard } from '../process/fd-guard.js';
 import { SupervisorState } from '../process/states.js';
@@ -107,6 +107,8 @@ export class Daemon implements DaemonControl {
     for (const m of this.model.warnings) this.log.warn(m);
     for (const m of [...infos, ...this.model.infos]) this.log.info(m);
     this.fdGuard = new FdGuard(this.log, rlimit('nofile').soft);
+    // Big freed buffers go back to the system at once (glibc), the rest after a burst.
+    tuneMalloc();
     this.reclaimer = new MemoryReclaimer();
     if (process.pid === 1) this.core.reapOrphans(true);
     if (!s.nocleanup) this.cleanupAutoLogs();

@@ -24,6 +24,7 @@ interface Addon {
   fdHeadroom(want: number): number;
   testHooks(hooks: { registerDelayMs?: number }): void;
   trimMemory(): boolean;
+  tuneMalloc(): boolean;
   kill(pid: number, signal: number, group: boolean): number;
   writeStdin(child: number, data: Buffer): number;
   closeStdin(child: number): number;
@@ -111,6 +112,11 @@ export function fdHeadroom(want: number): number {
 /** Gives the C heap's free memory back to the system (glibc's malloc_trim); false where there is none. */
 export function trimMemory(): boolean {
   return addon.trimMemory();
+}
+
+/** The daemon's malloc settings (glibc): a fixed mmap threshold, so big freed buffers go back at once. */
+export function tuneMalloc(): boolean {
+  return addon.tuneMalloc();
 }
 
 /** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */
