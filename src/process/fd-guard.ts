@@ -35,7 +35,7 @@ export class FdGuard {
     return fdReserve();
   }
 
-  /** Once a second (and on an accept error): log the start and the end of an exhaustion episode. */
+  /** Once a second: log the start and the end of an exhaustion episode. */
   check(): void {
     const free = fdHeadroom(1) > 0;
     if (!free && !this.exhausted) {
@@ -47,15 +47,5 @@ export class FdGuard {
       this.exhausted = false;
       this.log.info('file descriptors are available again: accepting connections to the control sockets');
     }
-  }
-
-  /** An accept() failure reported by a server: EMFILE/ENFILE start an episode at once. */
-  acceptFailed(code: string | undefined): boolean {
-    if (code !== 'EMFILE' && code !== 'ENFILE') return false;
-    if (!this.exhausted) {
-      this.exhausted = true;
-      this.log.critical(`out of file descriptors (${code}) accepting a connection: new connections to the control sockets are refused until some are freed`);
-    }
-    return true;
   }
 }
