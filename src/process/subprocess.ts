@@ -195,6 +195,8 @@ export class Subprocess {
       this.openSinks();
     } catch (err) {
       const code = (err as NativeError).code ?? String(err);
+      // One of the two may be open: keep neither while this start fails.
+      this.closeSinks();
       this.queue.push({
         kind: 'spawnFailed',
         message: code === 'EMFILE' ? `too many open files to spawn '${config.name}'` : `unknown error making dispatchers for '${config.name}': ${code}`,
@@ -280,8 +282,12 @@ export class Subprocess {
     }
     let message: string;
     if (e.code === 'EAGAIN') message = `Too many processes in process table to spawn '${config.name}'`;
-    else if (e.code === 'EMFILE' || e.code === 'ENFILE') message = `too many open files to spawn '${config.name}'`;
-    else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
+    else if (e.code === 'EMFILE' || e.code === 'ENFILE') {
+      message = `too many open files to spawn '${config.name}'`;
+      // Out of descriptors: a process that cannot start holds none (its log
+      // files reopen at the next try), as supervisord keeps none open for it.
+      this.closeSinks();
+    } else if (e.stage === 'fork') message = `unknown error during fork for '${config.name}': ${e.code}`;
     else message = `unknown error making dispatchers for '${config.name}': ${e.code}`;
     return [{ kind: 'spawnFailed', message }];
   }
@@ -415,6 +421,13 @@ export class Subprocess {
       expected: stopping || this.config.exitcodes.includes(status),
       wall: this.host.clock.wall(),
     };
+  }
+
+  private closeSinks(): void {
+    for (const channel of ['stdout', 'stderr'] as const) {
+      this.sinks[channel]?.close();
+      this.sinks[channel] = null;
+    }
   }
 
   /** removeProcessGroup / shutdown: no more timers, files closed. */
