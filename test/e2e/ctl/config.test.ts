@@ -18,7 +18,7 @@ import {
   type RunningDaemon,
 } from '../../helpers/ctl-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
-import { killTracked } from '../../helpers/procs.js';
+import { isAlive, killTracked } from '../../helpers/procs.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 const PROGRAMS = "[program:web]\ncommand=/bin/sh -c 'echo hello; exec sleep 1000'\nstartsecs=0\n";
@@ -201,6 +201,10 @@ describe.each(DAEMONS)('reload and shutdown of $name', (spec) => {
     expect(py).toEqual({ stdout: 'Shut down\n', stderr: '', code: 0 });
     expect(ts).toEqual(py);
     await pollUntil(() => d.rpc('supervisor.getState').then(() => false, () => true), { what: 'the daemon to go' });
+    // Gone, not just busy shutting down: a daemon still closing its socket
+    // resets the connection (Python prints BrokenPipeError) or refuses it,
+    // depending on which client comes first.
+    await pollUntil(() => !isAlive(d.pid), { timeout: 20_000, what: 'the daemon process to exit' });
     const after = await same(['-c', d.conf, 'shutdown']);
     expect(after.stdout).toMatch(/^ERROR: unix:\/\/.* (no such file|refused connection) \(already shut down\?\)\n$/);
     await same(['-s', d.httpUrl, 'shutdown']);
