@@ -16,10 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { buildSync } from 'esbuild';
 
 import { MAX_BODY_BYTES, serializeMethodCall } from '../../src/rpc/codec.js';
+import { freePort, type Addr } from '../../test/helpers/http-raw.js';
 import { rng } from '../../test/helpers/rng.js';
+import { bundleDaemon } from '../lib/build.js';
 import { median, now, percentile, procMemory } from '../lib/measure.js';
 import { mutatedBody, nearLimitBody, nestedBody, unclosedNesting, wideBody, type Rand } from './attacks.js';
 
@@ -56,23 +57,6 @@ function parseArgs(argv: string[]): Options {
 
 // ---- the daemon -----------------------------------------------------------------
 
-/** src/cli/run-supervisord.ts as one file in bench/.build/ (where the addon is found), as the bench does. */
-function bundleDaemon(): string {
-  const out = path.join(repoRoot, 'bench', '.build', 'fuzz-fastvisord.mjs');
-  buildSync({
-    entryPoints: [path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['node-gyp-build'],
-    outfile: out,
-    logLevel: 'warning',
-  });
-  return out;
-}
-
-type Addr = { path: string } | { host: string; port: number };
-
 interface Daemon {
   proc: ChildProcess;
   /** its programs' pids, to kill should it leave any behind */
@@ -81,17 +65,6 @@ interface Daemon {
   dir: string;
   unix: Addr;
   inet: Addr;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startDaemon(bundle: string): Promise<Daemon> {
@@ -513,7 +486,7 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const bundle = opts.daemon ?? bundleDaemon();
+  const bundle = opts.daemon ?? bundleDaemon(repoRoot);
   const results: RunResult[] = [];
   for (let run = 0; run < opts.runs; run++) {
     const res = await oneRun(bundle, opts, run);
