@@ -9,6 +9,7 @@
         "native/user.cc",
         "native/io_loop.cc",
         "native/logfile.cc",
+        "native/notify.cc",
         "native/backend.cc",
         "native/backend_poll.cc"
       ],

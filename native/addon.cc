@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "io_loop.h"
+#include "notify.h"
 #include "spawn.h"
 #include "spawner.h"
 #include "user.h"
@@ -420,6 +421,36 @@ Napi::Value ClearSink(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), get(info)->loop.clear_sink(info[0].As<Napi::Number>().Uint32Value()));
 }
 
+// openNotify(path, uid?, gid?) -> { socket } | { errno }. The socket is bound
+// before this returns; its datagrams come as kNotify events.
+Napi::Value OpenNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    return usage(env, "Usage: openNotify(path: string, uid?: number, gid?: number)");
+  Addon* a = get(info);
+  if (!a->loop.running()) return usage(env, "start() the I/O loop before openNotify()");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path.find('\0') != std::string::npos) return errno_result(env, -EINVAL);
+  NotifyOwner owner;
+  if (info.Length() >= 3 && info[1].IsNumber() && info[2].IsNumber()) {
+    owner.set = true;
+    owner.uid = info[1].As<Napi::Number>().Uint32Value();
+    owner.gid = info[2].As<Napi::Number>().Uint32Value();
+  }
+  int err = 0;
+  uint32_t id = a->loop.open_notify(path, owner, &err);
+  if (id == 0) return errno_result(env, err);
+  auto res = Napi::Object::New(env);
+  res.Set("socket", id);
+  return res;
+}
+
+Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: closeNotify(socket: number)");
+  get(info)->loop.close_notify(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
 // lookupUser(nameOrUid) -> { name, uid, gid, groups, home, shell } | { errno }
 Napi::Value LookupUser(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -522,6 +553,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSink", Napi::Function::New(env, WriteSink));
   exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
+  exports.Set("openNotify", Napi::Function::New(env, OpenNotify));
+  exports.Set("closeNotify", Napi::Function::New(env, CloseNotify));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
   exports.Set("rlimit", Napi::Function::New(env, Rlimit));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Events from the I/O thread to JS: fixed-size records plus one byte arena for
-// tap data, double-buffered under a mutex. The producer (I/O thread) wakes JS
-// only when the queue goes from empty to non-empty; the JS side clears the
-// flag before it takes the batch, so nothing pushed after the take is missed.
+// tap data and notify datagrams, double-buffered under a mutex. The producer
+// (I/O thread) wakes JS only when the queue goes from empty to non-empty; the
+// JS side clears the flag before it takes the batch, so nothing pushed after
+// the take is missed.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -22,6 +23,7 @@ enum class EventKind : int32_t {
   kStdinClosed = 8,    // id=child, a=errno: stdin can take no more (child closed it)
   kSpawned = 9,        // id=request, pid, a=child handle: an asynchronous spawn ran its program
   kSpawnFailed = 10,   // id=request, pid (>0: failed after fork, already reaped), a=errno, b=SpawnStage
+  kNotify = 11,        // id=notify socket, pid=sender (0: unknown), a=offset, b=length in the batch's data
 };
 
 struct Event {
@@ -55,16 +57,12 @@ class EventQueue {
   // Tap data is bounded: past kMaxTapBytes waiting for JS the bytes are not
   // queued and the caller counts them as dropped. Returns false then.
   bool push_tap(uint32_t child, int32_t stream, const uint8_t* p, size_t n, double now) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (data_.size() + n > kMaxTapBytes) return false;
-      Event e{EventKind::kTap, child, 0, stream, static_cast<double>(data_.size()),
-              static_cast<double>(n), 0, now};
-      data_.insert(data_.end(), p, p + n);
-      events_.push_back(e);
-    }
-    wake();
-    return true;
+    return push_data(EventKind::kTap, child, 0, stream, p, n, now);
+  }
+  // A notify datagram shares the tap bound; refused, it is simply lost (the
+  // protocol repeats its state, so the next one says the same).
+  bool push_notify(uint32_t socket, int32_t pid, const uint8_t* p, size_t n, double now) {
+    return push_data(EventKind::kNotify, socket, pid, 0, p, n, now);
   }
 
   // Bytes of tap data that may still be queued before push_tap refuses.
@@ -86,6 +84,17 @@ class EventQueue {
   static constexpr size_t kMaxTapBytes = 16u << 20;
 
  private:
+  bool push_data(EventKind kind, uint32_t id, int32_t pid, int32_t stream, const uint8_t* p, size_t n, double now) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (data_.size() + n > kMaxTapBytes) return false;
+      Event e{kind, id, pid, stream, static_cast<double>(data_.size()), static_cast<double>(n), 0, now};
+      data_.insert(data_.end(), p, p + n);
+      events_.push_back(e);
+    }
+    wake();
+    return true;
+  }
   void wake() {
     if (!pending_.exchange(true, std::memory_order_acq_rel) && notify_) notify_(ctx_);
   }

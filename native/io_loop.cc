@@ -19,9 +19,10 @@
 namespace fv {
 namespace {
 
-// Tokens name what became ready by child handle, never by fd: an fd number
-// can be closed and reused within one wave, a handle is never reused.
-enum TokenKind : uint64_t { kTokWake = 1, kTokChannel = 2, kTokPid = 3, kTokStdin = 4 };
+// Tokens name what became ready by child handle (or notify socket id), never
+// by fd: an fd number can be closed and reused within one wave, a handle is
+// never reused.
+enum TokenKind : uint64_t { kTokWake = 1, kTokChannel = 2, kTokPid = 3, kTokStdin = 4, kTokNotify = 5 };
 uint64_t token(TokenKind k, int stream, uint32_t handle) {
   return (static_cast<uint64_t>(k) << 56) | (static_cast<uint64_t>(stream) << 32) | handle;
 }
@@ -35,6 +36,10 @@ constexpr size_t kFdBudget = 1 << 20;
 // pick up many lines per read instead of one (see run()).
 constexpr size_t kTrickleBytes = 16 * 1024;
 constexpr int kMaxReady = 1024;
+// Datagrams taken from one notify socket per wave: a child spamming its
+// socket must not starve the pipes. Readiness is level-triggered, so the
+// rest waits for the next wave.
+constexpr int kNotifyBurst = 64;
 // Per fd served in a trickling wave, this much wait before the next wave:
 // 200 chatty children -> 10 ms, 20 -> 1 ms. See run().
 constexpr int64_t kWindowPerFdUs = 50;
@@ -122,13 +127,21 @@ void IoLoop::stop() {
   }
   children_.clear();
   by_pid_.clear();
+  for (auto& [id, fd] : notify_fds_) close(fd);
+  notify_fds_.clear();
   {
     std::lock_guard<std::mutex> lock(reg_mu_);
     shared_.clear();
     sinks_.clear();
+    for (auto& [id, name] : notify_names_) notify_unlink(name);
+    notify_names_.clear();
   }
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
+    // Only the JS thread opens notify sockets and it is in here, so none
+    // should wait; but an fd in a command nobody will run would leak.
+    for (auto& c : commands_)
+      if (c.cmd == Cmd::kAddNotify && c.fd >= 0) close(c.fd);
     commands_.clear();
   }
   if (wake_r_ >= 0) close(wake_r_);
@@ -304,6 +317,52 @@ std::shared_ptr<LogSink> IoLoop::find_sink(uint32_t id) {
 
 int IoLoop::reopen_sinks(uint32_t id) { return post_sync(Cmd::kReopen, id); }
 
+uint32_t IoLoop::open_notify(const std::string& path, const NotifyOwner& owner, int* err) {
+  // Only the I/O thread's loop reads it: one not running would never.
+  if (!running()) {
+    *err = -ESRCH;
+    return 0;
+  }
+  if (fds_short(1)) {
+    *err = -EMFILE;
+    return 0;
+  }
+  NotifyName name;
+  int fd = notify_open(path, owner, &name);
+  if (fd < 0) {
+    *err = fd;
+    return 0;
+  }
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    id = next_notify_++;
+    notify_names_[id] = std::move(name);
+  }
+  // The backend is the I/O thread's: it registers the fd. Commands run in
+  // order, so a close_notify right after this one finds it registered.
+  Command c(Cmd::kAddNotify, id);
+  c.fd = fd;
+  post(std::move(c));
+  *err = 0;
+  return id;
+}
+
+void IoLoop::close_notify(uint32_t id) {
+  NotifyName name;
+  {
+    std::lock_guard<std::mutex> lock(reg_mu_);
+    auto it = notify_names_.find(id);
+    if (it == notify_names_.end()) return;
+    name = std::move(it->second);
+    notify_names_.erase(it);
+  }
+  // Here, not on the I/O thread: once closeNotify returns, a send to the path
+  // fails, and a new socket may be bound there at once.
+  notify_unlink(name);
+  post(Command(Cmd::kCloseNotify, id));
+}
+
 int IoLoop::write_sink(uint32_t id, const uint8_t* p, size_t n) {
   auto sink = find_sink(id);
   if (!sink) return -ENOENT;
@@ -418,6 +477,7 @@ void IoLoop::handle_ready(const Ready& r) {
     }
     return;
   }
+  if (kind == kTokNotify) return read_notify(handle);
   auto it = children_.find(handle);
   if (it == children_.end()) return;
   if (kind == kTokPid) check_exit(*it->second);
@@ -511,6 +571,15 @@ void IoLoop::run_commands() {
         break;
       case Cmd::kUnpark:
         unpark_all();
+        break;
+      case Cmd::kAddNotify:
+        // Unwatched, nobody would ever read it: close it, so that senders get
+        // ECONNREFUSED rather than a queue that silently fills.
+        if (backend_->add(cmd.fd, token(kTokNotify, 0, cmd.id), kRead) < 0) close(cmd.fd);
+        else notify_fds_[cmd.id] = cmd.fd;
+        break;
+      case Cmd::kCloseNotify:
+        close_notify_fd(cmd.id);
         break;
       case Cmd::kStop:
         stopping_ = true;
@@ -814,6 +883,27 @@ void IoLoop::maybe_forget(uint32_t handle) {
     shared_.erase(handle);
   }
   children_.erase(it);
+}
+
+// A datagram the arena has no room for is lost (push_notify); so is one that
+// fails to read. Either way the socket stays open for the next.
+void IoLoop::read_notify(uint32_t id) {
+  auto it = notify_fds_.find(id);
+  if (it == notify_fds_.end()) return;
+  for (int i = 0; i < kNotifyBurst; i++) {
+    pid_t pid = 0;
+    ssize_t n = notify_read(it->second, buf_.data(), &pid);
+    if (n < 0) return;  // -EAGAIN: all read
+    if (n > 0) events_.push_notify(id, pid, buf_.data(), static_cast<size_t>(n), wall_ms());
+  }
+}
+
+void IoLoop::close_notify_fd(uint32_t id) {
+  auto it = notify_fds_.find(id);
+  if (it == notify_fds_.end()) return;
+  backend_->remove(it->second);
+  close(it->second);
+  notify_fds_.erase(it);
 }
 
 void IoLoop::sink_fault(uint32_t sink_id, int err, SinkOp op) {

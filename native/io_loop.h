@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The I/O thread: owns every child pipe, every log file and the backend;
-// reaps children; reports to JS through the EventQueue. The public methods
-// are called on the JS thread and reach the I/O thread through a command
-// queue (mutex + wake fd) or through atomics.
+// The I/O thread: owns every child pipe, every log file, every notify socket
+// and the backend; reaps children; reports to JS through the EventQueue. The
+// public methods are called on the JS thread and reach the I/O thread through
+// a command queue (mutex + wake fd) or through atomics.
 #pragma once
 #include <sys/types.h>
 
@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "events.h"
 #include "logfile.h"
+#include "notify.h"
 #include "spawn.h"
 
 namespace fv {
@@ -88,6 +89,13 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   int write_sink(uint32_t id, const uint8_t* p, size_t n);
   int clear_sink(uint32_t id);
 
+  // JS thread: an sd_notify socket at path (notify.h) whose datagrams come as
+  // kNotify events. Returns its id (> 0), or 0 with *err = -errno.
+  uint32_t open_notify(const std::string& path, const NotifyOwner& owner, int* err);
+  // JS thread: removes the path at once (a sender then finds nothing there);
+  // the I/O thread closes the fd. Unknown ids are ignored.
+  void close_notify(uint32_t id);
+
   void request_reap_scan();
   // JS thread, after it took a batch: channels parked for want of tap room
   // (their bytes have no file to go to but JS) may read again.
@@ -131,7 +139,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kStop };
+  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kAddNotify, kCloseNotify, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -147,6 +155,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     std::shared_ptr<LogSink> sink;
     std::string data;
     int pid = 0, err = 0, stage = 0;  // kSpawnFailed
+    int fd = -1;                      // kAddNotify
   };
 
   void post(Command c);
@@ -167,6 +176,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   void flush_stdin(Child& c);
   void close_child_stdin(Child& c, int err);
   void maybe_forget(uint32_t handle);
+  void read_notify(uint32_t id);
+  void close_notify_fd(uint32_t id);
   void wait_batch_window(int us);
   void wake();
   int64_t now_ms() const { return now_ms_; }
@@ -185,7 +196,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::mutex reg_mu_;
   std::unordered_map<uint32_t, std::shared_ptr<ChildShared>> shared_;
   std::unordered_map<uint32_t, std::shared_ptr<LogSink>> sinks_;
-  uint32_t next_child_ = 1, next_sink_ = 1;
+  std::unordered_map<uint32_t, NotifyName> notify_names_;  // open notify sockets' files
+  uint32_t next_child_ = 1, next_sink_ = 1, next_notify_ = 1;
   std::atomic<bool> reap_orphans_{false};
   // Forked but not yet added on the I/O thread (guarded by fork_mu_): pid ->
   // exit status if the orphan sweep reaped it meanwhile, else kNoStatus.
@@ -201,6 +213,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // I/O thread only.
   std::unordered_map<uint32_t, std::unique_ptr<Child>> children_;
   std::unordered_map<pid_t, uint32_t> by_pid_;
+  std::unordered_map<uint32_t, int> notify_fds_;
   std::vector<uint8_t> buf_, scratch_;
   std::vector<Ready> ready_;
   int64_t now_ms_ = 0;

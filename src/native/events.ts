@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Decodes one batch from the I/O thread (a Float64Array of fixed-size records
-// plus a Buffer holding tap bytes) into typed events. Layout: native/events.h.
+// plus a Buffer holding tap bytes and notify datagrams) into typed events. Layout: native/events.h.
 import { errnoName } from './errors.js';
 
 export type Stream = 'stdout' | 'stderr';
@@ -30,6 +30,13 @@ export interface SpawnedEvent { kind: 'spawned'; request: number; pid: number; c
 /** An asynchronous spawn failed; pid is set when it failed after fork (the child is already reaped). */
 export interface SpawnFailedEvent { kind: 'spawn-failed'; request: number; pid: number | undefined; errno: number; stage: number; time: number }
 
+/**
+ * A datagram on a notify socket (openNotify). pid: the sender's pid from SCM_CREDENTIALS (Linux), 0 where the
+ * OS does not say. A datagram may still arrive for a socket just closed (it was already in the batch): ignore
+ * unknown sockets.
+ */
+export interface NotifyEvent { kind: 'notify'; socket: number; pid: number; data: Buffer; time: number }
+
 export type NativeEvent =
   | ExitEvent
   | EofEvent
@@ -40,7 +47,8 @@ export type NativeEvent =
   | OrphanEvent
   | StdinClosedEvent
   | SpawnedEvent
-  | SpawnFailedEvent;
+  | SpawnFailedEvent
+  | NotifyEvent;
 
 const FIELDS = 8;
 const sinkOps: Record<number, SinkOp> = { 1: 'write', 2: 'open', 3: 'rotate' };
@@ -93,6 +101,9 @@ export function decodeEvents(records: Float64Array, data: Buffer): NativeEvent[]
         break;
       case 10:
         out.push({ kind: 'spawn-failed', request: id, pid: pid > 0 ? pid : undefined, errno: a, stage: b, time });
+        break;
+      case 11:
+        out.push({ kind: 'notify', socket: id, pid, data: data.subarray(a, a + b), time });
         break;
       default:
         // A newer addon than this file: skip what we can't read rather than crash.

@@ -36,6 +36,8 @@ interface Addon {
   reopenSinks(sink?: number): number;
   writeSink(sink: number, data: Buffer): number;
   clearSink(sink: number): number;
+  openNotify(path: string, uid?: number, gid?: number): { socket: number } | { errno: number };
+  closeNotify(socket: number): void;
   lookupUser(name: string): UserInfo | { errno: number };
   reapOrphans(on: boolean): number;
 }
@@ -360,6 +362,23 @@ export class IoCore {
   /** Reopens every log file (SIGUSR2). Throws the first failure; the rest are still reopened. */
   reopenLogs(): void {
     check(addon.reopenSinks(0), 'open');
+  }
+
+  /**
+   * A unix datagram socket bound at path (an existing socket file there is unlinked first; a non-socket file
+   * there is an error EEXIST), mode 0600, chowned to owner when given (the daemon runs as root and the child as
+   * that user). Datagrams arrive as 'notify' events. Throws a NativeError (code like 'EACCES', 'ENAMETOOLONG')
+   * on failure. The path must be shorter than sockaddr_un's sun_path (108 bytes on Linux, 104 on macOS).
+   */
+  openNotify(path: string, owner?: { uid: number; gid: number }): number {
+    const r = owner ? addon.openNotify(path, owner.uid, owner.gid) : addon.openNotify(path);
+    if ('errno' in r) throw nativeError(r.errno, 'bind', `couldn't open notify socket ${path}: ${errnoName(r.errno)}`, path);
+    return r.socket;
+  }
+
+  /** Stop listening, close the fd and unlink the path. Unknown ids are ignored. */
+  closeNotify(id: number): void {
+    addon.closeNotify(id);
   }
 
   /** PID 1 / subreaper mode: reap orphaned grandchildren too ('orphan' events). */
