@@ -4,9 +4,15 @@
 // files and schedules. Read and checked here, with the same ValueError the
 // rest of config/ raises, so a bad value stops the daemon at load with the
 // section and file named; the process/ layer only reads the typed result.
-import { ValueError } from './datatypes.js';
+import { boolean, ValueError } from './datatypes.js';
 import { EnvFileError, parseEnvFileList, type EnvFileRef } from './env-file.js';
-import type { FastvisorProgramOptions } from './model.js';
+import type {
+  DependencyCondition,
+  DependencySpec,
+  FastvisorProgramOptions,
+  HealthCheckSpec,
+  ReadySpec,
+} from './model.js';
 import { parseSchedule, validateTimeZone } from '../process/cron.js';
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
@@ -44,6 +50,122 @@ export function environmentFiles(value: string): EnvFileRef[] {
   }
 }
 
+const CONDITIONS: readonly string[] = ['running', 'healthy', 'exited'] satisfies DependencyCondition[];
+
+/** How a DependencySpec is written back for messages: the condition only when it is not the default. */
+export function dependencyText(d: DependencySpec): string {
+  // `g:healthy:running` (process `healthy` of group g) keeps its condition, or it would read as `g:healthy`.
+  const colon = d.target.lastIndexOf(':');
+  const keep = colon >= 0 && CONDITIONS.includes(d.target.slice(colon + 1).toLowerCase());
+  return d.condition === 'running' && !keep ? d.target : `${d.target}:${d.condition}`;
+}
+
+/**
+ * depends_on=: `a, b:healthy, grp:*, grp:proc:exited`. A last `:running`,
+ * `:healthy` or `:exited` (any case) is the condition; the rest is the target,
+ * `name`, `group:*` or `group:name`. Whether `db:started` means process
+ * `started` of group `db` or a misspelt condition is left to
+ * resolveDependencies, which knows the groups.
+ */
+export function parseDependsOn(value: string): DependencySpec[] {
+  if (value.trim() === '') return [];
+  const specs: DependencySpec[] = [];
+  const written: string[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') throw new ValueError(`depends_on: empty entry in '${value.trim()}'`);
+    const parts = entry.split(':');
+    let condition: DependencyCondition = 'running';
+    if (parts.length > 1 && CONDITIONS.includes(parts[parts.length - 1]!.toLowerCase())) {
+      condition = parts.pop()!.toLowerCase() as DependencyCondition;
+    }
+    if (parts.length > 2 || parts.some((s) => s.trim() === '' || s !== s.trim())) {
+      throw new ValueError(
+        `depends_on: '${entry}' is not NAME, GROUP:* or GROUP:NAME (with an optional :running, :healthy or :exited)`,
+      );
+    }
+    const target = parts.join(':');
+    const i = specs.findIndex((d) => d.target === target);
+    if (i >= 0) {
+      throw new ValueError(
+        specs[i]!.condition === condition
+          ? `depends_on: '${entry}' is listed twice`
+          : `depends_on: '${written[i]}' and '${entry}' name the same target`,
+      );
+    }
+    specs.push({ target, condition });
+    written.push(entry);
+  }
+  return specs;
+}
+
+/** ready=: `started` (supervisord's startsecs), `notify` (sd_notify READY=1) or `log:REGEX`. */
+export function parseReady(value: string): ReadySpec {
+  const v = value.trim();
+  const lower = v.toLowerCase();
+  if (lower === 'started') return { kind: 'started' };
+  if (lower === 'notify') return { kind: 'notify' };
+  if (lower.startsWith('log:')) {
+    // The rest as written: a leading space may be part of the pattern.
+    const pattern = v.slice(4);
+    if (pattern === '') throw new ValueError(`ready: 'log:' needs a regular expression`);
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      // V8: "Invalid regular expression: /(/: Unterminated group"
+      const why = (e as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '');
+      throw new ValueError(`ready: invalid regular expression '${pattern}': ${why}`);
+    }
+    return { kind: 'log', pattern };
+  }
+  throw new ValueError(`ready: '${v}' is not started, notify or log:REGEX`);
+}
+
+const HEALTHCHECK_FORMS = 'cmd:COMMAND, http://HOST[:PORT]/PATH or tcp:HOST:PORT';
+
+function portNumber(text: string, entry: string): number {
+  const port = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new ValueError(`healthcheck: '${entry}': port ${text} is out of range (1-65535)`);
+  }
+  return port;
+}
+
+/** healthcheck=: `cmd:COMMAND`, `http://HOST[:PORT]/path` or `tcp:HOST:PORT` (IPv6 as `[::1]:5432`). */
+export function parseHealthCheck(value: string): HealthCheckSpec {
+  const v = value.trim();
+  const lower = v.toLowerCase();
+  if (lower.startsWith('cmd:')) {
+    const command = v.slice(4);
+    if (command.trim() === '') throw new ValueError(`healthcheck: 'cmd:' needs a command`);
+    return { kind: 'cmd', command };
+  }
+  if (lower.startsWith('http://')) {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      throw new ValueError(`healthcheck: invalid URL '${v}'`);
+    }
+    // `http:///x` parses with host `x`: a host must follow the slashes as written.
+    if (url.protocol !== 'http:' || url.hostname === '' || /^http:\/\/[/\\]/i.test(v)) {
+      throw new ValueError(`healthcheck: invalid URL '${v}'`);
+    }
+    if (url.port !== '') portNumber(url.port, v);
+    return { kind: 'http', url: url.href };
+  }
+  if (lower.startsWith('tcp:') && !lower.startsWith('tcp://')) {
+    const rest = v.slice(4);
+    const m = /^\[([^\][\s]+)\]:([^:]*)$/.exec(rest) ?? /^([^\][\s:/]+):([^:]*)$/.exec(rest);
+    if (!m) throw new ValueError(`healthcheck: '${v}' is not tcp:HOST:PORT (IPv6 as tcp:[::1]:PORT)`);
+    return { kind: 'tcp', host: m[1]!, port: portNumber(m[2]!, v) };
+  }
+  throw new ValueError(`healthcheck: '${v}' is not ${HEALTHCHECK_FORMS}`);
+}
+
+// What get() returns for an option that is not set: no config value is a lone NUL.
+const UNSET = '\u0000';
+
 /** Reads the options with the section's own get(); defaults where they are not set. */
 export function readFastvisorProgramOptions(get: (option: string, def: string, doExpand?: boolean) => string): FastvisorProgramOptions {
   const backoff = get('backoff', 'linear').trim().toLowerCase();
@@ -71,6 +193,46 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
       throw new ValueError(`schedule_timezone: ${(e as Error).message}`);
     }
   }
+
+  const depends_on = parseDependsOn(get('depends_on', ''));
+  let restart_dependents: boolean;
+  try {
+    restart_dependents = boolean(get('restart_dependents', 'false'));
+  } catch (e) {
+    if (e instanceof ValueError) throw new ValueError(`restart_dependents: ${e.message}`);
+    throw e;
+  }
+  const ready = parseReady(get('ready', 'started'));
+  const watchdog_sec = duration(get('watchdog_sec', '0'), 'watchdog_sec');
+  if (watchdog_sec > 0 && ready.kind !== 'notify') throw new ValueError('watchdog_sec needs ready = notify');
+
+  const healthcheckText = get('healthcheck', '').trim();
+  const healthcheck = healthcheckText ? parseHealthCheck(healthcheckText) : null;
+  // healthcheck_* without healthcheck= is a mistake, not a default to ignore.
+  const hcOption = (option: string, def: string): string => {
+    const v = get(option, UNSET);
+    if (v === UNSET) return def;
+    if (!healthcheck) throw new ValueError(`${option} needs healthcheck`);
+    return v;
+  };
+  const positive = (option: string, def: string): number => {
+    const secs = duration(hcOption(option, def), option);
+    if (!(secs > 0)) throw new ValueError(`${option}: must be longer than 0`);
+    return secs;
+  };
+  const healthcheck_interval = positive('healthcheck_interval', '10s');
+  const healthcheck_timeout = positive('healthcheck_timeout', '5s');
+  const retriesText = hcOption('healthcheck_retries', '3').trim();
+  const healthcheck_retries = /^\d+$/.test(retriesText) ? Number(retriesText) : NaN;
+  if (!(healthcheck_retries >= 1 && Number.isSafeInteger(healthcheck_retries))) {
+    throw new ValueError(`healthcheck_retries: '${retriesText}' is not a whole number of 1 or more`);
+  }
+  const healthcheck_start_period = duration(hcOption('healthcheck_start_period', '0'), 'healthcheck_start_period');
+  const healthcheck_action = hcOption('healthcheck_action', 'restart').trim().toLowerCase();
+  if (healthcheck_action !== 'restart' && healthcheck_action !== 'none') {
+    throw new ValueError(`healthcheck_action: '${healthcheck_action}' is neither 'restart' nor 'none'`);
+  }
+
   return {
     backoff,
     backoff_initial,
@@ -82,5 +244,17 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     environment_file: environmentFiles(get('environment_file', '')),
     schedule,
     schedule_timezone: zone || null,
+    depends_on,
+    // resolveDependencies (dependencies.ts) fills it once every section is read.
+    dependencies: [],
+    restart_dependents,
+    ready,
+    watchdog_sec,
+    healthcheck,
+    healthcheck_interval,
+    healthcheck_timeout,
+    healthcheck_retries,
+    healthcheck_start_period,
+    healthcheck_action,
   };
 }

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { checkAutoChildLogs } from './auto-log.js';
 import { ConfigError } from './config-error.js';
 import { ValueError } from './datatypes.js';
+import { resolveDependencies } from './dependencies.js';
 import { environ_expansions } from './expand.js';
 import { readConfigFiles } from './include.js';
 import { newIniDocument, readIni } from './ini-reader.js';
@@ -99,6 +100,8 @@ export function loadConfig(opts: LoadOptions): Model {
     if (sd.environment_file.length) {
       for (const g of groups) for (const proc of g.processes) proc.fastvisor.environment_file = [...sd.environment_file, ...proc.fastvisor.environment_file];
     }
+    // fastvisor's depends_on: the processes each entry names, once every section is read.
+    resolveDependencies(groups);
     const servers = serverConfigsFromParser(parser, here, users, cwd);
 
     // process_config(): command-line values beat the file's.

@@ -77,7 +77,50 @@ export interface FastvisorProgramOptions {
   schedule: string | null;
   /** IANA zone for schedule; null: the daemon's local zone */
   schedule_timezone: string | null;
+  /** depends_on= as written, in order; [] without it */
+  depends_on: DependencySpec[];
+  /** depends_on resolved by loadConfig against every section of the file (config/dependencies.ts) */
+  dependencies: ResolvedDependency[];
+  /** when this program restarts (exits on its own and comes back), its dependents restart after it; a stop by hand stops them */
+  restart_dependents: boolean;
+  /** when STARTING becomes RUNNING: after startsecs (supervisord), on sd_notify READY=1, or on a matching output line */
+  ready: ReadySpec;
+  /** seconds; ready=notify only: WATCHDOG=1 must come at least this often once RUNNING, or the process is restarted (0: off) */
+  watchdog_sec: number;
+  /** null: no health check */
+  healthcheck: HealthCheckSpec | null;
+  /** seconds between checks (10) */
+  healthcheck_interval: number;
+  /** seconds one check may take (5) */
+  healthcheck_timeout: number;
+  /** consecutive failures that make the process unhealthy (3) */
+  healthcheck_retries: number;
+  /** seconds after RUNNING during which failures do not count (0) */
+  healthcheck_start_period: number;
+  /** what unhealthy does: 'restart' (stop, then start again) or 'none' (report only) */
+  healthcheck_action: 'restart' | 'none';
 }
+
+/** One entry of depends_on=: `a`, `g:*`, `g:name`, each with an optional `:running|:healthy|:exited`. */
+export type DependencyCondition = 'running' | 'healthy' | 'exited';
+export interface DependencySpec {
+  /** the name part as written: a program, `group:*` or `group:name` */
+  target: string;
+  condition: DependencyCondition;
+}
+/** A DependencySpec with the processes it names: every process of the program or group. */
+export interface ResolvedDependency extends DependencySpec {
+  /** the entry as written (`db:healthy`), for messages */
+  text: string;
+  processes: Array<{ group: string; name: string }>;
+}
+
+export type ReadySpec = { kind: 'started' } | { kind: 'notify' } | { kind: 'log'; pattern: string };
+
+export type HealthCheckSpec =
+  | { kind: 'cmd'; command: string }
+  | { kind: 'http'; url: string }
+  | { kind: 'tcp'; host: string; port: number };
 
 /** 'group' is a [group:x]; the others are the homogeneous group of one section of that type. */
 export type GroupKind = 'program' | 'group' | 'eventlistener' | 'fcgi-program';

@@ -8,7 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../../src/config/load.js';
 import type { ProcessConfig } from '../../../src/config/model.js';
-import { duration, percent } from '../../../src/config/fastvisor-options.js';
+import {
+  duration,
+  parseDependsOn,
+  parseHealthCheck,
+  parseReady,
+  percent,
+  readFastvisorProgramOptions,
+} from '../../../src/config/fastvisor-options.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 afterAll(removeTmpDirs);
@@ -34,6 +41,17 @@ describe('fastvisor-only program options', () => {
       environment_file: [],
       schedule: null,
       schedule_timezone: null,
+      depends_on: [],
+      dependencies: [],
+      restart_dependents: false,
+      ready: { kind: 'started' },
+      watchdog_sec: 0,
+      healthcheck: null,
+      healthcheck_interval: 10,
+      healthcheck_timeout: 5,
+      healthcheck_retries: 3,
+      healthcheck_start_period: 0,
+      healthcheck_action: 'restart',
     });
   });
 
@@ -92,5 +110,147 @@ describe('fastvisor-only program options', () => {
     expect(duration(' 2H ', 'x')).toBe(7200);
     expect(percent('0', 'x')).toBe(0);
     expect(percent('100%', 'x')).toBe(1);
+  });
+
+  it('the defaults without a config file: every option at its default', () => {
+    expect(readFastvisorProgramOptions((_option, def) => def)).toEqual(load('').fastvisor);
+  });
+});
+
+describe('depends_on, restart_dependents, ready, watchdog_sec, healthcheck', () => {
+  it('reads every option', () => {
+    const p = load(
+      [
+        'restart_dependents = yes',
+        'ready = notify',
+        'watchdog_sec = 30s',
+        'healthcheck = http://localhost:%(ENV_PORT)s/health?x=1',
+        'healthcheck_interval = 500ms',
+        'healthcheck_timeout = 2',
+        'healthcheck_retries = 5',
+        'healthcheck_start_period = 1m',
+        'healthcheck_action = None',
+      ].join('\n'),
+      'environment=PORT="8080"',
+    );
+    expect(p.fastvisor).toMatchObject({
+      restart_dependents: true,
+      ready: { kind: 'notify' },
+      watchdog_sec: 30,
+      healthcheck: { kind: 'http', url: 'http://localhost:8080/health?x=1' },
+      healthcheck_interval: 0.5,
+      healthcheck_timeout: 2,
+      healthcheck_retries: 5,
+      healthcheck_start_period: 60,
+      healthcheck_action: 'none',
+    });
+  });
+
+  it('depends_on entries', () => {
+    const options: Record<string, string> = {
+      depends_on: ' db ,cache:HEALTHY, web:*, g:worker:exited, g:p:running, odd:name',
+    };
+    expect(readFastvisorProgramOptions((o, def) => options[o] ?? def)).toMatchObject({
+      depends_on: [
+        { target: 'db', condition: 'running' },
+        { target: 'cache', condition: 'healthy' },
+        { target: 'web:*', condition: 'running' },
+        { target: 'g:worker', condition: 'exited' },
+        { target: 'g:p', condition: 'running' },
+        { target: 'odd:name', condition: 'running' },
+      ],
+      // loadConfig's resolveDependencies fills it
+      dependencies: [],
+    });
+    expect(parseDependsOn('')).toEqual([]);
+    expect(parseDependsOn('  ')).toEqual([]);
+    expect(parseDependsOn('a')).toEqual([{ target: 'a', condition: 'running' }]);
+    expect(parseDependsOn('a:Exited,g:*:healthy')).toEqual([
+      { target: 'a', condition: 'exited' },
+      { target: 'g:*', condition: 'healthy' },
+    ]);
+    // resolution decides: group g's process `started`, or a misspelt condition
+    expect(parseDependsOn('db:started')).toEqual([{ target: 'db:started', condition: 'running' }]);
+    expect(parseDependsOn('g:healthy:running')).toEqual([{ target: 'g:healthy', condition: 'running' }]);
+  });
+
+  it('ready forms', () => {
+    expect(parseReady('Started')).toEqual({ kind: 'started' });
+    expect(parseReady('NOTIFY')).toEqual({ kind: 'notify' });
+    expect(parseReady('log:^listening on \\d+$')).toEqual({ kind: 'log', pattern: '^listening on \\d+$' });
+    expect(parseReady('LOG: ready')).toEqual({ kind: 'log', pattern: ' ready' });
+    expect(load('ready=log:ready:%%\\s+ok').fastvisor.ready).toEqual({ kind: 'log', pattern: 'ready:%\\s+ok' });
+  });
+
+  it('healthcheck forms', () => {
+    expect(parseHealthCheck('cmd:pg_isready -h localhost')).toEqual({ kind: 'cmd', command: 'pg_isready -h localhost' });
+    expect(parseHealthCheck('CMD:  exit 0')).toEqual({ kind: 'cmd', command: '  exit 0' });
+    expect(parseHealthCheck('http://127.0.0.1:8080/healthz')).toEqual({ kind: 'http', url: 'http://127.0.0.1:8080/healthz' });
+    expect(parseHealthCheck('http://example.com')).toEqual({ kind: 'http', url: 'http://example.com/' });
+    expect(parseHealthCheck('http://[::1]:81/')).toEqual({ kind: 'http', url: 'http://[::1]:81/' });
+    expect(parseHealthCheck('tcp:localhost:5432')).toEqual({ kind: 'tcp', host: 'localhost', port: 5432 });
+    expect(parseHealthCheck('tcp:10.0.0.1:1')).toEqual({ kind: 'tcp', host: '10.0.0.1', port: 1 });
+    expect(parseHealthCheck('tcp:[::1]:65535')).toEqual({ kind: 'tcp', host: '::1', port: 65535 });
+    expect(load('healthcheck=cmd:test -e %(here)s/x').fastvisor.healthcheck).toMatchObject({ kind: 'cmd' });
+    expect(load('healthcheck=tcp:db:5432').fastvisor.healthcheck).toEqual({ kind: 'tcp', host: 'db', port: 5432 });
+  });
+
+  it('healthcheck_* need healthcheck, and are all allowed with it', () => {
+    const p = load('healthcheck=tcp:h:1\nhealthcheck_start_period=0\nhealthcheck_action=restart\nhealthcheck_retries=1');
+    expect(p.fastvisor).toMatchObject({ healthcheck_start_period: 0, healthcheck_action: 'restart', healthcheck_retries: 1 });
+  });
+
+  it('watchdog_sec=0 is fine without notify', () => {
+    expect(load('watchdog_sec=0').fastvisor.watchdog_sec).toBe(0);
+  });
+
+  it.each([
+    ['depends_on=a,,b', "depends_on: empty entry in 'a,,b'"],
+    ['depends_on=a,', "depends_on: empty entry in 'a,'"],
+    ['depends_on=a:b:c:d', "depends_on: 'a:b:c:d' is not NAME, GROUP:* or GROUP:NAME (with an optional :running, :healthy or :exited)"],
+    ['depends_on=g:a:b:healthy', "depends_on: 'g:a:b:healthy' is not NAME, GROUP:* or GROUP:NAME"],
+    ['depends_on=:healthy', "depends_on: ':healthy' is not NAME"],
+    ['depends_on=g:', "depends_on: 'g:' is not NAME"],
+    ['depends_on=g :x', "depends_on: 'g :x' is not NAME"],
+    ['depends_on=b, b', "depends_on: 'b' is listed twice"],
+    ['depends_on=b, b:Running', "depends_on: 'b:Running' is listed twice"],
+    ['depends_on=b, b:healthy', "depends_on: 'b' and 'b:healthy' name the same target"],
+    ['restart_dependents=maybe', "restart_dependents: not a valid boolean value: 'maybe'"],
+    ['ready=soon', "ready: 'soon' is not started, notify or log:REGEX"],
+    ['ready=log:', "ready: 'log:' needs a regular expression"],
+    ['ready=log:(unclosed', "ready: invalid regular expression '(unclosed': Unterminated group"],
+    ['watchdog_sec=10s', 'watchdog_sec needs ready = notify'],
+    ['ready=log:x\nwatchdog_sec=1', 'watchdog_sec needs ready = notify'],
+    ['ready=notify\nwatchdog_sec=often', "watchdog_sec: invalid duration 'often'"],
+    ['healthcheck=ping', "healthcheck: 'ping' is not cmd:COMMAND, http://HOST[:PORT]/PATH or tcp:HOST:PORT"],
+    ['healthcheck=https://h/x', "healthcheck: 'https://h/x' is not cmd:COMMAND, http://HOST[:PORT]/PATH or tcp:HOST:PORT"],
+    ['healthcheck=tcp://h:1', "healthcheck: 'tcp://h:1' is not cmd:COMMAND"],
+    ['healthcheck=cmd:', "healthcheck: 'cmd:' needs a command"],
+    ['healthcheck=cmd:   ', "healthcheck: 'cmd:' needs a command"],
+    ['healthcheck=http://', "healthcheck: invalid URL 'http://'"],
+    ['healthcheck=http:///path', "healthcheck: invalid URL 'http:///path'"],
+    ['healthcheck=http://h:99999/', "healthcheck: invalid URL 'http://h:99999/'"],
+    ['healthcheck=http://h:0/', "healthcheck: 'http://h:0/': port 0 is out of range (1-65535)"],
+    ['healthcheck=tcp:h', "healthcheck: 'tcp:h' is not tcp:HOST:PORT (IPv6 as tcp:[::1]:PORT)"],
+    ['healthcheck=tcp:::1:5432', "healthcheck: 'tcp:::1:5432' is not tcp:HOST:PORT"],
+    ['healthcheck=tcp:h:0', "healthcheck: 'tcp:h:0': port 0 is out of range (1-65535)"],
+    ['healthcheck=tcp:h:65536', "healthcheck: 'tcp:h:65536': port 65536 is out of range (1-65535)"],
+    ['healthcheck=tcp:h:http', "healthcheck: 'tcp:h:http': port http is out of range (1-65535)"],
+    ['healthcheck=tcp:[::1]:', "healthcheck: 'tcp:[::1]:': port  is out of range (1-65535)"],
+    ['healthcheck_interval=5s', 'healthcheck_interval needs healthcheck'],
+    ['healthcheck_timeout=5s', 'healthcheck_timeout needs healthcheck'],
+    ['healthcheck_retries=3', 'healthcheck_retries needs healthcheck'],
+    ['healthcheck_start_period=3', 'healthcheck_start_period needs healthcheck'],
+    ['healthcheck_action=none', 'healthcheck_action needs healthcheck'],
+    ['healthcheck=tcp:h:1\nhealthcheck_interval=0', 'healthcheck_interval: must be longer than 0'],
+    ['healthcheck=tcp:h:1\nhealthcheck_timeout=0ms', 'healthcheck_timeout: must be longer than 0'],
+    ['healthcheck=tcp:h:1\nhealthcheck_interval=x', "healthcheck_interval: invalid duration 'x'"],
+    ['healthcheck=tcp:h:1\nhealthcheck_retries=0', "healthcheck_retries: '0' is not a whole number of 1 or more"],
+    ['healthcheck=tcp:h:1\nhealthcheck_retries=2.5', "healthcheck_retries: '2.5' is not a whole number of 1 or more"],
+    ['healthcheck=tcp:h:1\nhealthcheck_start_period=-1', "healthcheck_start_period: invalid duration '-1'"],
+    ['healthcheck=tcp:h:1\nhealthcheck_action=kill', "healthcheck_action: 'kill' is neither 'restart' nor 'none'"],
+  ])('%s is refused', (option, message) => {
+    expect(() => load(option)).toThrow(message);
+    expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);
   });
 });

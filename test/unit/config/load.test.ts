@@ -331,7 +331,7 @@ const GOOD: Case[] = [
         '[program:x]',
         'command=/bin/second',
         'autostart=false',
-        'depends_on=y',
+        'bogus_option=y',
         '[ctlplugin:x]',
         'supervisor.ctl_factory=nope:nope',
       ),
