@@ -73,9 +73,12 @@ function uptime(p) {
   return timedelta(serverNow() - p.start);
 }
 
-/** getProcessInfo's description; a running one's uptime counted on from the last answer. */
+/** getProcessInfo's description; a running one's uptime counted on from the last answer, its notes (health, status) kept. */
 function description(p) {
-  return p.state === S.RUNNING ? `pid ${p.pid}, uptime ${timedelta(serverNow() - p.start)}` : p.description;
+  if (p.state !== S.RUNNING) return p.description;
+  const text = p.description || '';
+  const notes = text.indexOf('; ');
+  return `pid ${p.pid}, uptime ${timedelta(serverNow() - p.start)}${notes >= 0 ? text.slice(notes) : ''}`;
 }
 
 function descClass(p) {

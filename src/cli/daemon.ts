@@ -204,6 +204,15 @@ export class Daemon implements DaemonControl {
     for (const f of failed) this.log.warn(`Failed to clean up ${JSON.stringify(f)}`);
   }
 
+  // /healthz: this answer is the proof. /readyz: every autostart program is up.
+  private probe(which: 'healthz' | 'readyz'): { status: number; body: string } {
+    if (which === 'healthz') return { status: 200, body: 'ok\n' };
+    if (this.supervisor.mood < SupervisorState.RUNNING) return { status: 503, body: 'shutting down\n' };
+    const notReady = this.supervisor.notReady();
+    if (!notReady.length) return { status: 200, body: 'ready\n' };
+    return { status: 503, body: notReady.map((l) => `${l}\n`).join('') };
+  }
+
   private async startServices(): Promise<void> {
     this.supervisor = new Supervisor({
       model: this.model,
@@ -221,6 +230,7 @@ export class Daemon implements DaemonControl {
           rpc: (body, ctx) => rpc(body, ctx),
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
           mainLogFile: () => this.mainLogFile,
+          probe: (which) => this.probe(which),
           web: createWebHandler(this),
         },
         (level, msg) => this.log[level](msg),

@@ -37,6 +37,10 @@ export const EVENT_TYPE_PARENTS = {
   PROCESS_GROUP: 'EVENT',
   PROCESS_GROUP_ADDED: 'PROCESS_GROUP',
   PROCESS_GROUP_REMOVED: 'PROCESS_GROUP',
+  // fastvisor only: healthcheck= verdicts (only programs with a health check send them)
+  PROCESS_HEALTH: 'EVENT',
+  PROCESS_HEALTH_HEALTHY: 'PROCESS_HEALTH',
+  PROCESS_HEALTH_UNHEALTHY: 'PROCESS_HEALTH',
 } as const;
 
 export type EventTypeName = keyof typeof EVENT_TYPE_PARENTS;
@@ -159,6 +163,21 @@ export interface ProcessGroupEvent {
   readonly group: string;
 }
 
+/**
+ * fastvisor: a process's health check changed its verdict. Payload in
+ * supervisord's style: `processname:web groupname:web pid:42 from_health:healthy
+ * failures:3` and, after a newline, the last check's detail (`HTTP 503`).
+ */
+export interface ProcessHealthEvent {
+  readonly name: 'PROCESS_HEALTH_HEALTHY' | 'PROCESS_HEALTH_UNHEALTHY';
+  readonly processname: string;
+  readonly groupname: string;
+  readonly pid: number;
+  readonly from_health: string;
+  readonly failures: number;
+  readonly detail: string;
+}
+
 /** An event instance. Its identity matters: serials are attached per object (see listener-pool-core.ts). */
 export type AnyEvent =
   | ProcessStateEvent
@@ -167,7 +186,8 @@ export type AnyEvent =
   | RemoteCommunicationEvent
   | SupervisorStateChangeEvent
   | TickEvent
-  | ProcessGroupEvent;
+  | ProcessGroupEvent
+  | ProcessHealthEvent;
 
 export type ConcreteEventName = AnyEvent['name'];
 
@@ -231,6 +251,9 @@ export function payload(event: AnyEvent): string {
     case 'PROCESS_GROUP_ADDED':
     case 'PROCESS_GROUP_REMOVED':
       return `groupname:${event.group}\n`;
+    case 'PROCESS_HEALTH_HEALTHY':
+    case 'PROCESS_HEALTH_UNHEALTHY':
+      return `processname:${event.processname} groupname:${event.groupname} pid:${event.pid} from_health:${event.from_health} failures:${event.failures}\n${event.detail}`;
     default: {
       const fields: Array<readonly [string, string | number]> = [
         ['processname', event.processname],

@@ -45,6 +45,11 @@ export interface HttpHandlers {
   logFile(name: string, channel: LogChannel): string | null;
   /** /mainlogtail: the daemon's log file, or null (404) */
   mainLogFile(): string | null;
+  /**
+   * fastvisor: GET /healthz (the daemon answers) and /readyz (every autostart
+   * program RUNNING and healthy): the status and a plain-text body. Absent: 404.
+   */
+  probe?(which: 'healthz' | 'readyz'): { status: number; body: string };
   /** everything else, behind the same auth; absent: 404. `sendError` gives medusa's pages. */
   web?(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void | Promise<void>;
 }
@@ -114,6 +119,8 @@ export function handleRequest(env: RouteEnv, req: IncomingMessage, res: ServerRe
     if (uri.startsWith('/RPC2')) return void rpcRoute(env, req, res, ctx).catch((err) => serverError(env, res, err));
     if (uri.startsWith('/logtail')) return logtailRoute(env, req, res, uri);
     if (uri.startsWith('/mainlogtail')) return mainlogtailRoute(env, req, res);
+    const probe = /^\/(healthz|readyz)(?:\?.*)?$/.exec(uri);
+    if (probe && env.handlers.probe) return probeRoute(env, req, res, probe[1] as 'healthz' | 'readyz');
     if (env.handlers.web) {
       const p = env.handlers.web(req, res, ctx);
       if (p) p.catch((err) => serverError(env, res, err));
@@ -217,4 +224,17 @@ function logtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, 
 function mainlogtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== 'GET') return sendError(res, 400);
   startStream(env, res, env.handlers.mainLogFile(), false);
+}
+
+// fastvisor: GET/HEAD /healthz and /readyz for orchestrators (Kubernetes, compose,
+// load balancers): plain text, never cached.
+function probeRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, which: 'healthz' | 'readyz'): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 400);
+  const { status, body } = env.handlers.probe!(which);
+  const bytes = Buffer.from(body, 'utf8');
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
 }

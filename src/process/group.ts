@@ -28,12 +28,13 @@ export class ProcessGroup {
     }
   }
 
-  // stop_all(): highest priority number first; BACKOFF gives up.
-  stopAll(): void {
+  // stop_all(): highest priority number first; BACKOFF gives up. mayStop
+  // holds back a process whose dependents still run (depends_on, fastvisor).
+  stopAll(mayStop: (p: Subprocess) => boolean = () => true): void {
     const procs = [...this.processes.values()].reverse();
     for (const p of procs) {
       const s = p.state;
-      if (s === ProcessState.RUNNING || s === ProcessState.STARTING || s === ProcessState.BACKOFF) p.feed({ kind: 'stopAll' });
+      if ((s === ProcessState.RUNNING || s === ProcessState.STARTING || s === ProcessState.BACKOFF) && mayStop(p)) p.feed({ kind: 'stopAll' });
     }
   }
 

@@ -25,6 +25,17 @@ export type MachineConfig = Pick<
 > & {
   /** fastvisor's backoff options; absent (or all at their defaults): supervisord's waits */
   readonly fastvisor?: BackoffOptions;
+  /**
+   * depends_on (fastvisor): a start first waits in STARTING, without a child,
+   * until the driver answers `dependenciesMet` (or `dependencyFailed`).
+   */
+  readonly dependsOn?: boolean;
+  /**
+   * ready=notify or ready=log: (fastvisor): STARTING becomes RUNNING on a
+   * `ready` event, and startsecs is the deadline for it (0: no deadline).
+   * Absent or 'startsecs': supervisord's rule.
+   */
+  readonly readyBy?: 'startsecs' | 'signal';
 };
 
 /** The fastvisor-only options that shape the waits between starts. */
@@ -78,6 +89,12 @@ export interface ProcessStatus {
   readonly waitFrom: number | null;
   /** a kill() went out and the child is not reaped yet (sendProcessStdin refuses) */
   readonly killing: boolean;
+  /** STARTING without a child: waiting for depends_on (fastvisor) */
+  readonly waiting: boolean;
+  /** STOPPING because it was not ready within startsecs: the exit is a failed start (BACKOFF) */
+  readonly readyMissed: boolean;
+  /** STOPPING for a restart (health check, watchdog, a dependency's restart): start again once stopped */
+  readonly restarting: boolean;
   /** exit status of the last reaped child; -1 for a signal; null before any or while running */
   readonly exitstatus: number | null;
   readonly spawnerr: string | null;
@@ -101,6 +118,9 @@ export const initialStatus: ProcessStatus = {
   restartsSince: null,
   waitFrom: null,
   killing: false,
+  waiting: false,
+  readyMissed: false,
+  restarting: false,
   exitstatus: null,
   spawnerr: null,
   mood: SupervisorState.RUNNING,
@@ -139,7 +159,15 @@ export type MachineEvent =
   /** a kill effect failed; code is the errno name, message the error text */
   | { kind: 'killFailed'; purpose: KillPurpose; code: string; message: string }
   /** time passed (a timer fired, or the driver looks in: once when the process is created, for autostart): transition() */
-  | { kind: 'tick' };
+  | { kind: 'tick' }
+  /** depends_on holds now: a waiting start goes ahead (fastvisor) */
+  | { kind: 'dependenciesMet' }
+  /** a dependency cannot come up (FATAL, exited): a waiting start fails (fastvisor) */
+  | { kind: 'dependencyFailed'; message: string }
+  /** the child said it is ready (sd_notify READY=1, a matching output line): STARTING -> RUNNING (fastvisor) */
+  | { kind: 'ready'; how: string }
+  /** stop, then start again (health check, watchdog, restart_dependents; fastvisor) */
+  | { kind: 'restart'; reason: string };
 
 export type EventKind = MachineEvent['kind'];
 export type KillPurpose = 'kill' | 'signal';
@@ -162,6 +190,12 @@ export interface EmitEffect {
  */
 export type Effect =
   | { kind: 'spawn' }
+  /**
+   * depends_on: ask whether the dependencies hold; answer with dependenciesMet
+   * or dependencyFailed, now or later. pull: start the ones that are down
+   * (a start by hand or autostart; not an automatic restart).
+   */
+  | { kind: 'awaitDependencies'; pull: boolean }
   /** send signal to pid, or to its process group (-pid) when group */
   | { kind: 'kill'; pid: number; signal: number; group: boolean; purpose: KillPurpose }
   /** one timer per process: replaces any armed one; feed `tick` when it fires */
@@ -327,14 +361,26 @@ function forgetRestarts(s: Mutable<ProcessStatus>): void {
 function nothing(): void {}
 
 // spawn(), up to the fork: the parent-side checks and the fork itself are the
-// spawn effect, which answers with `spawned` or `spawnFailed`.
-function spawn(w: Work): void {
+// spawn effect, which answers with `spawned` or `spawnFailed`. With depends_on
+// (fastvisor) the process first waits in STARTING for its dependencies; `pull`
+// says whether they may be started for it (by hand, autostart) or only waited
+// for (autorestart, a retry).
+function spawn(w: Work, pull = false): void {
   const s = w.s;
   s.killing = false;
   s.spawnerr = null;
   s.exitstatus = null;
   s.laststart = w.now;
   s.restartWait = false;
+  s.readyMissed = false;
+  s.restarting = false;
+  if (w.config.dependsOn && !s.waiting) {
+    s.waiting = true;
+    w.changeState(ProcessState.STARTING);
+    w.effects.push({ kind: 'awaitDependencies', pull });
+    return;
+  }
+  s.waiting = false;
   w.changeState(ProcessState.STARTING);
   w.effects.push({ kind: 'spawn' });
 }
@@ -343,7 +389,55 @@ function spawn(w: Work): void {
 // ALREADY_STARTED): spawn() at once, cancelling any wait.
 function startByHand(w: Work): void {
   forgetRestarts(w.s);
-  spawn(w);
+  spawn(w, true);
+}
+
+// STARTING, waiting -> STARTING with a child: the dependencies hold (fastvisor).
+function dependenciesMet(w: Work): void {
+  if (w.s.waiting) spawn(w);
+}
+
+// STARTING, waiting -> FATAL: a dependency cannot come up (fastvisor). No try
+// was made, so no BACKOFF: retrying could not help until someone acts.
+function dependencyFailed(w: Work, e: EventOf<'dependencyFailed'>): void {
+  if (!w.s.waiting) return;
+  w.s.waiting = false;
+  w.s.spawnerr = e.message;
+  giveUp(w);
+  w.log('info', `gave up: ${w.config.name} entered FATAL state, ${e.message}`);
+}
+
+// STARTING -> RUNNING on the child's word (fastvisor's ready=notify / ready=log:).
+function becameReady(w: Work, e: EventOf<'ready'>): void {
+  const s = w.s;
+  if (w.config.readyBy !== 'signal' || !s.pid || s.killing) return;
+  s.delay = null;
+  s.backoff = 0;
+  w.changeState(ProcessState.RUNNING);
+  w.log('info', `success: ${w.config.name} entered RUNNING state, ${e.how}`);
+}
+
+// A stop that starts the process again once it is down (fastvisor): health
+// checks, the watchdog, a dependency's restart.
+function restart(w: Work, e: EventOf<'restart'>): void {
+  const s = w.s;
+  if (!s.pid || s.killing) return;
+  w.log('warn', `restarting ${w.config.name}: ${e.reason}`);
+  stop(w);
+  if (s.killing) s.restarting = true;
+}
+
+// STARTING while waiting for dependencies: a stop just ends the wait (fastvisor).
+function stopWaiting(w: Work): boolean {
+  if (!w.s.waiting) return false;
+  w.s.waiting = false;
+  w.log('info', `stopped: ${w.config.name} (was waiting for its dependencies)`);
+  w.changeState(ProcessState.STOPPED);
+  return true;
+}
+
+function stopInStarting(w: Work): void {
+  if (!stopWaiting(w)) stop(w);
 }
 
 // spawn() with a live pid only warns.
@@ -387,6 +481,8 @@ function notRunning(w: Work, message: string): void {
 // stop(): the administrative stop.
 function stop(w: Work): void {
   w.s.laststopreport = null;
+  w.s.restarting = false;
+  w.s.readyMissed = false;
   forgetRestarts(w.s);
   kill(w, w.config.stopsignal);
 }
@@ -478,9 +574,24 @@ function exitedWhileStopping(w: Work, e: EventOf<'exited'>): void {
     const s = w.s;
     s.killing = false;
     s.delay = null;
+    if (s.readyMissed) {
+      // Not ready within startsecs (fastvisor): a failed try, as an early exit is.
+      s.readyMissed = false;
+      s.exitstatus = null;
+      // STOPPING -> BACKOFF
+      w.changeState(ProcessState.BACKOFF);
+      w.log('warn', `exited: ${w.config.name} (${msg}; not ready in time)`);
+      announceRetry(w);
+      return;
+    }
     s.exitstatus = es;
     w.changeState(ProcessState.STOPPED);
     w.log(w.config.exitcodes.includes(es) ? 'info' : 'warn', `stopped: ${w.config.name} (${msg})`);
+    if (s.restarting) {
+      s.restarting = false;
+      // STOPPED -> STARTING: the second half of a restart (fastvisor)
+      if (moodAllowsStarts(w)) spawn(w);
+    }
   });
 }
 
@@ -489,7 +600,11 @@ function exitedWhileStopping(w: Work, e: EventOf<'exited'>): void {
 function exitedOnItsOwn(w: Work, e: EventOf<'exited'>): void {
   reaped(w, e, (es, msg) => {
     const { s, config } = w;
-    const tooQuickly = s.laststart !== null && w.now < startDeadline(config, s.laststart);
+    // With ready=notify / ready=log: (fastvisor) an exit before the child said
+    // it is ready is a failed start too, whenever it comes.
+    const tooQuickly =
+      (s.laststart !== null && w.now < startDeadline(config, s.laststart)) ||
+      (config.readyBy === 'signal' && s.state === ProcessState.STARTING);
     if (tooQuickly) {
       s.exitstatus = null;
       s.spawnerr = 'Exited too quickly (process log may have details)';
@@ -576,12 +691,23 @@ function refuse(message: (w: Work) => string): (w: Work) => void {
 const tick = {
   stopped(w: Work): void {
     // STOPPED -> STARTING: autostart, once: `not self.laststart`
-    if (w.s.laststart === null && w.config.autostart && moodAllowsStarts(w)) spawn(w);
+    if (w.s.laststart === null && w.config.autostart && moodAllowsStarts(w)) spawn(w, true);
   },
   starting(w: Work): void {
     const { s, config } = w;
     // STARTING -> RUNNING once the child has stayed up startsecs. process.py
     // has `>` on a 1 s poll loop; a timer fires at the deadline itself.
+    if (s.pid && config.readyBy === 'signal') {
+      // ready=notify / ready=log: (fastvisor): startsecs is the deadline for
+      // the child's word; missing it is a failed start (BACKOFF once reaped).
+      if (!s.killing && config.startsecs > 0 && s.laststart !== null && w.now >= startDeadline(config, s.laststart)) {
+        w.log('warn', `${config.name} was not ready within ${config.startsecs} seconds (startsecs)`);
+        s.spawnerr = `not ready within ${config.startsecs} seconds (startsecs)`;
+        s.readyMissed = true;
+        kill(w, config.stopsignal);
+      }
+      return;
+    }
     if (s.pid && s.laststart !== null && w.now >= startDeadline(config, s.laststart)) {
       s.delay = null;
       s.backoff = 0;
@@ -658,14 +784,18 @@ export const transitions: Record<ProcessState, Row> = {
     exited: reapedUnknown,
     killFailed: killFailed,
     tick: tick.stopped,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
   [ProcessState.STARTING]: {
     start: alreadyRunning,
-    // STARTING -> STOPPING: stop() (no success line, no RUNNING)
-    stop: stop,
+    // STARTING -> STOPPING: stop() (no success line, no RUNNING); waiting for depends_on -> STOPPED
+    stop: stopInStarting,
     signal: signal,
     // STARTING -> STOPPING: stop_all()
-    stopAll: stop,
+    stopAll: stopInStarting,
     mood: setMood,
     stopReport: nothing,
     spawned: spawned,
@@ -676,6 +806,11 @@ export const transitions: Record<ProcessState, Row> = {
     killFailed: killFailed,
     // STARTING -> RUNNING: transition()
     tick: tick.starting,
+    // fastvisor: depends_on, readiness, restarts
+    dependenciesMet: dependenciesMet,
+    dependencyFailed: dependencyFailed,
+    ready: becameReady,
+    restart: restart,
   },
   [ProcessState.RUNNING]: {
     start: alreadyRunning,
@@ -692,6 +827,11 @@ export const transitions: Record<ProcessState, Row> = {
     exited: exitedOnItsOwn,
     killFailed: killFailed,
     tick: nothing,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    // RUNNING -> STOPPING -> STOPPED -> STARTING (fastvisor)
+    restart: restart,
   },
   [ProcessState.BACKOFF]: {
     // BACKOFF -> STARTING: spawn(); rpc answers ALREADY_STARTED first, so only transition() gets here
@@ -713,6 +853,10 @@ export const transitions: Record<ProcessState, Row> = {
     // BACKOFF -> STARTING after the delay, BACKOFF -> FATAL past startretries
     // (never with startretries=forever, nor after a restart_delay wait): transition()
     tick: tick.backoff,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
   [ProcessState.STOPPING]: {
     start: alreadyRunning,
@@ -731,6 +875,10 @@ export const transitions: Record<ProcessState, Row> = {
     killFailed: killFailed,
     // SIGKILL after stopwaitsecs: transition()
     tick: tick.stopping,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
   [ProcessState.EXITED]: {
     // EXITED -> STARTING: spawn()
@@ -747,6 +895,10 @@ export const transitions: Record<ProcessState, Row> = {
     killFailed: killFailed,
     // EXITED -> STARTING: autorestart, transition(); EXITED -> BACKOFF with restart_delay (fastvisor)
     tick: tick.exited,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
   [ProcessState.FATAL]: {
     // FATAL -> STARTING: spawn()
@@ -762,6 +914,10 @@ export const transitions: Record<ProcessState, Row> = {
     exited: reapedUnknown,
     killFailed: killFailed,
     tick: nothing,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
   [ProcessState.UNKNOWN]: {
     // rpc refuses UNKNOWN (FAILED, NOT_RUNNING) before it gets here; process.py
@@ -777,6 +933,10 @@ export const transitions: Record<ProcessState, Row> = {
     exited: exitedWhileUnknown,
     killFailed: killFailed,
     tick: nothing,
+    dependenciesMet: nothing,
+    dependencyFailed: nothing,
+    ready: nothing,
+    restart: nothing,
   },
 };
 
@@ -784,6 +944,7 @@ export const transitions: Record<ProcessState, Row> = {
 function deadline(config: MachineConfig, s: ProcessStatus): number | null {
   switch (s.state) {
     case ProcessState.STARTING:
+      if (config.readyBy === 'signal' && (config.startsecs <= 0 || s.killing)) return null;
       return s.pid && s.laststart !== null ? startDeadline(config, s.laststart) : null;
     case ProcessState.BACKOFF:
       return s.mood > SupervisorState.RESTARTING && (s.restartWait || retriesLeft(config, s.backoff)) ? s.delay : null;

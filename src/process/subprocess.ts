@@ -3,13 +3,30 @@
 // carries out the effects through the native core: spawn, kill, timers, log
 // lines, state-change events. supervisord's process.py Subprocess, minus the
 // decisions, which all live in machine.ts.
+import { readFileSync } from 'node:fs';
+
 import { EnvFileError, readEnvFiles } from '../config/env-file.js';
 import type { ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
-import { backoffNote, decodeWaitStatus, initialStatus, signame, step, type EmitEffect, type Effect, type MachineEvent, type ProcessStatus } from './machine.js';
+import { commandProbe, type CheckChild } from './health-command.js';
+import { healthNote, healthOptions, HealthMonitor, type Health, type HealthStatus } from './health.js';
+import { httpProbe, tcpProbe, type Probe } from './health-probes.js';
+import {
+  backoffNote,
+  decodeWaitStatus,
+  initialStatus,
+  signame,
+  step,
+  type EmitEffect,
+  type Effect,
+  type MachineConfig,
+  type MachineEvent,
+  type ProcessStatus,
+} from './machine.js';
+import { LineMatcher, readNotify, readyPattern } from './readiness.js';
 import { machineConfigFor, ProgramSchedule, scheduleNote, type LastExit } from './schedule.js';
 import { childEnvironment, execArgs, pathForConfig, SpawnRefused } from './spawn-plan.js';
 import { ProcessState } from './states.js';
@@ -34,6 +51,18 @@ export interface ProcessHost {
   route(proc: Subprocess, channel: 'stdout' | 'stderr'): { tap: boolean; nativeSink: boolean; raw?: boolean };
   /** the child runs (its output may follow) */
   spawned(proc: Subprocess): void;
+  /** depends_on: the answer now, or null (then it is fed later) */
+  awaitDependencies(proc: Subprocess, pull: boolean): MachineEvent | null;
+  /** depends_on: what a waiting start waits for, for the description */
+  dependencyNote(proc: Subprocess): string | null;
+  /** the health check's verdict changed */
+  healthChanged(proc: Subprocess, now: HealthStatus, before: HealthStatus): void;
+  /** ready=notify: a fresh socket path for this process (the daemon's notify directory) */
+  notifySocketPath(proc: Subprocess): string;
+  /** ready=notify: datagrams on this socket id come to this process */
+  notifyRoute(socket: number, proc: Subprocess | null): void;
+  /** a helper child (a health check command): its exit and output go to handler */
+  adopt(child: number, handler: CheckChild): void;
 }
 
 type Channel = 'stdout' | 'stderr';
@@ -59,6 +88,17 @@ export class Subprocess {
   private readonly schedule: ProgramSchedule | null;
   /** how the last child ended, for a scheduled program's description */
   private lastExit: LastExit | null = null;
+  /** healthcheck= (fastvisor): runs while RUNNING */
+  private readonly healthMonitor: HealthMonitor | null;
+  /** ready=log: one matcher per channel while STARTING; null once ready */
+  private matchers: Partial<Record<Channel, LineMatcher>> | null = null;
+  /** the event system taps this channel anyway: keep the tap on after a match */
+  private hubTaps: Record<Channel, boolean> = { stdout: false, stderr: false };
+  /** ready=notify: the socket (opened at the first spawn, kept across restarts) */
+  private notify: { id: number; path: string } | null = null;
+  /** sd_notify STATUS= / MAINPID= / STOPPING=1 of the current child */
+  private notified: { status: string | null; mainpid: number | null; stopping: boolean } = { status: null, mainpid: null, stopping: false };
+  private watchdog: Timer | null = null;
 
   constructor(
     readonly config: ProcessConfig,
@@ -71,7 +111,8 @@ export class Subprocess {
       // (create_autochildlogs); it just stays empty.
       stderr: this.resolveLogfile('stderr'),
     };
-    this.machineConfig = machineConfigFor(config);
+    this.machineConfig = withFastvisorRules(machineConfigFor(config));
+    this.healthMonitor = this.makeHealthMonitor();
     this.schedule = ProgramSchedule.forConfig(config, host.clock, {
       name: config.name,
       status: () => this.status,
@@ -90,6 +131,20 @@ export class Subprocess {
 
   get pid(): number {
     return this.status.pid;
+  }
+
+  /** `group:name`: the dependency graph's key */
+  get key(): string {
+    return `${this.groupName}:${this.config.name}`;
+  }
+
+  /** The health check's verdict; null without a health check. */
+  get health(): Health | null {
+    return this.healthMonitor ? this.healthMonitor.status.health : null;
+  }
+
+  get healthStatus(): HealthStatus | null {
+    return this.healthMonitor?.status ?? null;
   }
 
   /**
@@ -147,6 +202,11 @@ export class Subprocess {
       case 'spawn':
         this.spawn();
         return;
+      case 'awaitDependencies': {
+        const answer = this.host.awaitDependencies(this, effect.pull);
+        if (answer) this.queue.push(answer);
+        return;
+      }
       case 'kill':
         this.kill(effect.pid, effect.signal, effect.group, effect.purpose);
         return;
@@ -162,6 +222,7 @@ export class Subprocess {
         this.timer = null;
         return;
       case 'emit':
+        this.stateEntered(effect);
         this.host.stateChanged(this, effect);
         return;
       case 'log':
@@ -212,18 +273,27 @@ export class Subprocess {
     }
     const out = host.route(this, 'stdout');
     const err = host.route(this, 'stderr');
+    const env = childEnvironment(host.env, config, this.groupName, host.serverurl, fileEnv);
+    const ready = this.prepareReadiness(env, typeof user === 'object' && user ? user : null);
+    if (typeof ready === 'string') {
+      this.queue.push({ kind: 'spawnFailed', message: ready });
+      return;
+    }
+    const matchOutput = this.matchers !== null;
+    this.hubTaps = { stdout: out.tap, stderr: err.tap };
     const req: SpawnRequest = {
       file: args.filename,
       argv: args.argv,
-      env: childEnvironment(host.env, config, this.groupName, host.serverurl, fileEnv),
+      env,
       ...(config.directory !== null ? { cwd: config.directory } : {}),
       ...(config.umask !== null ? { umask: config.umask } : {}),
       ...(user ? { user } : {}),
       processGroup: 'group',
-      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap, stripAnsi: host.stripAnsi && !out.raw },
+      // ready=log: lines cross into JS only until the first match (then setTap off).
+      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap || matchOutput, stripAnsi: host.stripAnsi && !out.raw },
       stderr: config.redirect_stderr
         ? 'stdout'
-        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap, stripAnsi: host.stripAnsi },
+        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },
     };
     if (this.spawnNow) {
       // startProcess: on this thread, as supervisord forks, so the reply can
@@ -305,11 +375,22 @@ export class Subprocess {
 
   private descriptionNotes(now: number, wall: number): string[] {
     const notes: string[] = [];
+    const waiting = this.status.waiting ? this.host.dependencyNote(this) : null;
+    if (waiting) notes.push(waiting);
+    if (this.status.pid) {
+      if (this.notified.status) notes.push(this.notified.status);
+      if (this.notified.mainpid !== null) notes.push(`main pid ${this.notified.mainpid}`);
+      if (this.notified.stopping) notes.push('stopping');
+      if (this.matchers && this.config.fastvisor.ready.kind === 'log') notes.push('waiting for its ready line');
+      if (this.state === ProcessState.STARTING && this.config.fastvisor.ready.kind === 'notify' && !this.notified.status) notes.push('waiting for READY=1');
+    }
+    const health = this.healthMonitor ? healthNote(this.healthMonitor.status) : null;
+    if (health) notes.push(health);
     const scheduled = this.scheduleNote(wall);
     if (scheduled) notes.push(scheduled);
     // a backoff or restart_delay wait: `exited 3 times in 2 min; next start in 32 s`
-    const waiting = backoffNote(this.machineConfig, this.status, now);
-    if (waiting) notes.push(waiting);
+    const backingOff = backoffNote(this.machineConfig, this.status, now);
+    if (backingOff) notes.push(backingOff);
     return notes;
   }
 
@@ -436,6 +517,178 @@ export class Subprocess {
     this.schedule?.stop();
     this.timer?.cancel();
     this.timer = null;
+    this.healthMonitor?.dispose();
+    this.watchdog?.cancel();
+    this.watchdog = null;
+    this.closeNotify();
     for (const s of Object.values(this.sinks)) s?.close();
   }
+
+  // ---- fastvisor: readiness, health, watchdog ------------------------------
+
+  // Before each spawn: ready=notify opens the socket (once) and tells the
+  // child where it is; ready=log: arms the line matchers. A string is why the
+  // spawn cannot go ahead.
+  private prepareReadiness(env: Record<string, string>, owner: { uid: number; gid: number } | null): string | null {
+    const ready = this.config.fastvisor.ready;
+    this.notified = { status: null, mainpid: null, stopping: false };
+    this.matchers = null;
+    if (ready.kind === 'log') {
+      const pattern = readyPattern(ready.pattern);
+      this.matchers = { stdout: new LineMatcher(pattern) };
+      if (!this.config.redirect_stderr) this.matchers.stderr = new LineMatcher(pattern);
+    } else if (ready.kind === 'notify') {
+      if (!this.notify) {
+        const path = this.host.notifySocketPath(this);
+        try {
+          const id = this.host.core.openNotify(path, owner ?? undefined);
+          this.notify = { id, path };
+          this.host.notifyRoute(id, this);
+        } catch (err) {
+          return `cannot create the notify socket ${path} for '${this.config.name}': ${(err as NativeError).code ?? String(err)}`;
+        }
+      }
+      env.NOTIFY_SOCKET = this.notify.path;
+      const wd = this.config.fastvisor.watchdog_sec;
+      if (wd > 0) env.WATCHDOG_USEC = String(Math.round(wd * 1e6));
+    }
+    return null;
+  }
+
+  private closeNotify(): void {
+    if (!this.notify) return;
+    this.host.notifyRoute(this.notify.id, null);
+    this.host.core.closeNotify(this.notify.id);
+    this.notify = null;
+  }
+
+  /** Tapped output (ready=log: until the first match). */
+  sawOutput(channel: Channel, data: Buffer): void {
+    const m = this.matchers?.[channel];
+    if (!m || this.state !== ProcessState.STARTING || !this.status.pid) return;
+    const line = m.feed(data);
+    if (line === null) return;
+    const shown = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+    this.feed({ kind: 'ready', how: `its output matched the ready pattern: ${JSON.stringify(shown)}` });
+  }
+
+  /**
+   * A datagram on this process's notify socket. Accepted from the child, the
+   * MAINPID it named, or anything in its process group (systemd's
+   * NotifyAccess=main, widened to the group so a wrapper script's program
+   * counts); sender 0 is an OS that does not say (not Linux).
+   */
+  notifyDatagram(data: Buffer, sender: number): void {
+    if (!this.status.pid || (this.state !== ProcessState.STARTING && this.state !== ProcessState.RUNNING)) return;
+    if (sender !== 0 && sender !== this.status.pid && sender !== this.notified.mainpid && processGroupOf(sender) !== this.status.pid) {
+      this.host.log.debug(`ignored a notify message for ${this.config.name} from pid ${sender}, outside its process group`);
+      return;
+    }
+    const m = readNotify(data.toString('utf8'));
+    if (m.status !== null) this.notified.status = m.status || null;
+    if (m.mainpid !== null) this.notified.mainpid = m.mainpid;
+    if (m.stopping) this.notified.stopping = true;
+    if (m.ready) this.feed({ kind: 'ready', how: 'it sent READY=1' });
+    if (m.watchdog) this.armWatchdog();
+    if (m.watchdogTrigger) this.feed({ kind: 'restart', reason: 'it sent WATCHDOG=trigger' });
+  }
+
+  // WATCHDOG=1 must come every watchdog_sec once RUNNING (systemd's WatchdogSec=).
+  private armWatchdog(): void {
+    const wd = this.config.fastvisor.watchdog_sec;
+    if (wd <= 0 || this.state !== ProcessState.RUNNING) return;
+    this.watchdog?.cancel();
+    const clock = this.host.clock;
+    this.watchdog = clock.setTimer(clock.now() + wd * 1000, () => {
+      this.watchdog = null;
+      if (this.removed || this.state !== ProcessState.RUNNING) return;
+      this.feed({ kind: 'restart', reason: `no WATCHDOG=1 for ${wd} seconds (watchdog_sec)` });
+    });
+  }
+
+  // Whatever the step's states were, these follow the state entered.
+  private stateEntered(effect: EmitEffect): void {
+    if (effect.event === 'PROCESS_STATE_RUNNING') {
+      this.readinessDone();
+      this.healthMonitor?.start();
+      this.armWatchdog();
+    } else if (effect.from_state === 'RUNNING' || effect.event !== 'PROCESS_STATE_STARTING') {
+      this.healthMonitor?.stop();
+      this.watchdog?.cancel();
+      this.watchdog = null;
+      if (effect.event !== 'PROCESS_STATE_STARTING') this.readinessDone();
+    }
+  }
+
+  // The matchers are done: output goes back to the native path alone.
+  private readinessDone(): void {
+    if (!this.matchers) return;
+    this.matchers = null;
+    if (!this.child) return;
+    for (const channel of ['stdout', 'stderr'] as const) {
+      if (channel === 'stderr' && this.config.redirect_stderr) continue;
+      if (!this.hubTaps[channel]) this.host.core.setTap(this.child, channel, false);
+    }
+  }
+
+  private makeHealthMonitor(): HealthMonitor | null {
+    const f = this.config.fastvisor;
+    const check = f.healthcheck;
+    if (!check) return null;
+    let probe: Probe;
+    if (check.kind === 'http') probe = httpProbe(check.url);
+    else if (check.kind === 'tcp') probe = tcpProbe(check.host, check.port);
+    else {
+      probe = commandProbe(check.command, {
+        core: this.host.core,
+        adopt: (child, handler) => this.host.adopt(child, handler),
+        request: () => this.checkRequest(),
+      });
+    }
+    return new HealthMonitor(healthOptions(f), probe, this.host.clock, (now, before) => {
+      if (this.removed) return;
+      this.host.healthChanged(this, now, before);
+      if (now.health === 'unhealthy' && f.healthcheck_action === 'restart' && this.state === ProcessState.RUNNING) {
+        this.feed({ kind: 'restart', reason: `health check failed ${now.failures} times${now.lastDetail ? ` (${now.lastDetail})` : ''}` });
+      }
+    });
+  }
+
+  // A check command runs as the program would: user, directory, umask, environment.
+  private checkRequest(): { env: Record<string, string>; cwd?: string; umask?: number; user?: { uid: number; gid: number; groups: number[] } } | string {
+    let fileEnv: Record<string, string>;
+    try {
+      fileEnv = this.fileEnvironment();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    const user = this.resolveUser();
+    if (typeof user === 'string') return user;
+    return {
+      env: childEnvironment(this.host.env, this.config, this.groupName, this.host.serverurl, fileEnv),
+      ...(this.config.directory !== null ? { cwd: this.config.directory } : {}),
+      ...(this.config.umask !== null ? { umask: this.config.umask } : {}),
+      ...(user ? { user } : {}),
+    };
+  }
+}
+
+// Linux: field 5 of /proc/PID/stat (after the parenthesised command name).
+function processGroupOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[2]);
+  } catch {
+    return null;
+  }
+}
+
+// The machine's view of fastvisor's readiness and dependency options.
+function withFastvisorRules(config: ProcessConfig): ProcessConfig & MachineConfig {
+  const f = config.fastvisor;
+  const dependsOn = f.dependencies.length > 0;
+  const readyBy = f.ready.kind === 'started' ? 'startsecs' : 'signal';
+  if (!dependsOn && readyBy === 'startsecs') return config;
+  return { ...config, dependsOn, readyBy };
 }

@@ -4,14 +4,21 @@
 // order on shutdown and reload, and reports state changes to whoever listens
 // (the event system, RPC calls waiting for a state). supervisord.py's
 // Supervisor, driven by events and timers instead of a 1 s poll loop.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { Model, ProcessGroupConfig } from '../config/model.js';
 import type { MainLog } from '../log/main-log.js';
 import type { IoCore, NativeEvent, SinkFaultEvent, SinkRecoveredEvent } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
+import { DependencyGate } from './dependency-gate.js';
 import { EventHub } from './event-hub.js';
+import type { CheckChild } from './health-command.js';
+import type { HealthStatus } from './health.js';
 import { ProcessGroup } from './group.js';
-import { decodeWaitStatus, type EmitEffect } from './machine.js';
-import { STOPPED_STATES, SupervisorState } from './states.js';
+import { decodeWaitStatus, processInfo, type EmitEffect } from './machine.js';
+import { ProcessState, STOPPED_STATES, SupervisorState } from './states.js';
 import type { ProcessHost, Subprocess } from './subprocess.js';
 
 export interface StateChange {
@@ -39,6 +46,15 @@ export class Supervisor {
   /** by name; iteration in insertion order, sorted by priority when needed */
   readonly groups = new Map<string, ProcessGroup>();
   private readonly byChild = new Map<number, Subprocess>();
+  /** health check commands and other helper children: exit and output go to their handler */
+  private readonly helpers = new Map<number, CheckChild>();
+  /** ready=notify: socket id -> its process */
+  private readonly notifySockets = new Map<number, Subprocess>();
+  /** ready=notify: the directory of the sockets, made at the first one */
+  private notifyDir: string | null = null;
+  private notifySeq = 0;
+  /** depends_on (fastvisor) */
+  readonly dependencies: DependencyGate;
   private readonly stateListeners = new Set<(c: StateChange) => void>();
   private readonly host: ProcessHost;
   private stopping: Promise<void> | null = null;
@@ -64,7 +80,25 @@ export class Supervisor {
       },
       route: (proc, channel) => this.events.route(proc, channel),
       spawned: (proc) => this.events.spawned(proc),
+      awaitDependencies: (proc, pull) => this.dependencies.request(proc, pull),
+      dependencyNote: (proc) => this.dependencies.note(proc),
+      healthChanged: (proc, now, before) => this.healthChanged(proc, now, before),
+      notifySocketPath: () => this.notifySocketPath(),
+      notifyRoute: (socket, proc) => {
+        if (proc) this.notifySockets.set(socket, proc);
+        else this.notifySockets.delete(socket);
+      },
+      adopt: (child, handler) => this.helpers.set(child, handler),
     };
+    this.dependencies = new DependencyGate(
+      (key) => {
+        const colon = key.indexOf(':');
+        return this.groups.get(key.slice(0, colon))?.processes.get(key.slice(colon + 1));
+      },
+      deps.log,
+      () => this.mood,
+    );
+    this.onStateChange(({ process, change }) => this.dependencies.changed(process, change.from_state));
     this.events = new EventHub(deps.core, deps.log, s.identifier, (proc) => this.groups.get(proc.groupName));
   }
 
@@ -87,6 +121,7 @@ export class Supervisor {
    */
   start(): void {
     for (const g of this.model.groups) this.addProcessGroup(g, false);
+    this.dependencies.rebuild(this.allProcesses());
     this.events.notify({ name: 'SUPERVISOR_STATE_CHANGE_RUNNING' });
     for (const g of this.sortedGroups()) g.transition();
   }
@@ -106,7 +141,10 @@ export class Supervisor {
     const group = new ProcessGroup(config, this.host);
     this.groups.set(config.name, group);
     this.events.groupAdded(group);
-    if (transition) group.transition();
+    if (transition) {
+      this.dependencies.rebuild(this.allProcesses());
+      group.transition();
+    }
     return true;
   }
 
@@ -118,6 +156,7 @@ export class Supervisor {
     group.dispose();
     this.events.groupRemoved(group);
     this.groups.delete(name);
+    this.dependencies.rebuild(this.allProcesses());
     return true;
   }
 
@@ -131,14 +170,25 @@ export class Supervisor {
           if (proc) {
             proc.exited(e);
             this.events.exited(proc);
-          } else this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
+            break;
+          }
+          const helper = this.helpers.get(e.child);
+          this.helpers.delete(e.child);
+          if (helper) helper.exited(e);
+          else this.log.info(`reaped unknown pid ${e.pid} (${decodeWaitStatus(e)[1]})`);
           break;
         }
         case 'tap': {
           const proc = this.byChild.get(e.child);
-          if (proc) this.events.output(proc, e.stream, e.data);
+          if (proc) {
+            proc.sawOutput(e.stream, e.data);
+            this.events.output(proc, e.stream, e.data);
+          } else this.helpers.get(e.child)?.output(e.data);
           break;
         }
+        case 'notify':
+          this.notifySockets.get(e.socket)?.notifyDatagram(e.data, e.pid);
+          break;
         case 'tap-dropped':
           this.tapDropped(e.pid, e.stream, e.bytes);
           break;
@@ -184,6 +234,68 @@ export class Supervisor {
     this.dropped = { bytes: 0, since: now };
   }
 
+  // A health verdict changed: an event for listeners, a line in the main log,
+  // and dependents waiting for `healthy` look again.
+  private healthChanged(proc: Subprocess, now: HealthStatus, before: HealthStatus): void {
+    if (now.health === 'healthy' || now.health === 'unhealthy') {
+      const detail = now.lastDetail ?? '';
+      if (now.health === 'healthy') this.log.info(`health: ${proc.name} is healthy${detail ? ` (${detail})` : ''}`);
+      else this.log.warn(`health: ${proc.name} is unhealthy after ${now.failures} failed checks${detail ? ` (${detail})` : ''}`);
+      this.events.notify({
+        name: now.health === 'healthy' ? 'PROCESS_HEALTH_HEALTHY' : 'PROCESS_HEALTH_UNHEALTHY',
+        processname: proc.name,
+        groupname: proc.groupName,
+        pid: proc.pid,
+        from_health: before.health,
+        failures: now.failures,
+        detail,
+      });
+    }
+    this.dependencies.changed(proc);
+  }
+
+  // One private directory for the notify sockets, short paths (sun_path is
+  // 104-108 bytes): /tmp/fastvisor-notify-XXXXXX/N.sock. Searchable by all, so
+  // a child running as another user reaches its socket, which is its own (0600).
+  private notifySocketPath(): string {
+    if (!this.notifyDir) {
+      this.notifyDir = mkdtempSync(join(tmpdir(), 'fastvisor-notify-'));
+      try {
+        // mkdtemp makes it 0700
+        chmodSync(this.notifyDir, 0o711);
+      } catch {
+        // a child as another user then cannot reach it: its spawn reports that
+      }
+    }
+    this.notifySeq += 1;
+    return join(this.notifyDir, `${this.notifySeq}.sock`);
+  }
+
+  /**
+   * /readyz: the autostart processes that are not up, one line each
+   * (`web: STARTING, waiting for db to be healthy (health starting)`). Up is
+   * RUNNING and, with a health check, healthy; a one-shot that EXITED as
+   * expected and is not restarted counts as up (its job is done). Scheduled
+   * programs are never waited for.
+   */
+  notReady(): string[] {
+    const out: string[] = [];
+    const now = this.clock.now();
+    const wall = this.clock.wall();
+    for (const p of this.allProcesses()) {
+      const c = p.config;
+      if (!c.autostart || c.fastvisor.schedule !== null) continue;
+      const health = p.health;
+      if (p.state === ProcessState.RUNNING && (health === null || health === 'healthy')) continue;
+      const done = p.state === ProcessState.EXITED && c.autorestart !== 'true' && p.status.exitstatus !== null && c.exitcodes.includes(p.status.exitstatus);
+      if (done) continue;
+      const info = processInfo(c, p.status, now, wall);
+      const description = p.describe(info.description, now, wall);
+      out.push(`${p.groupName === p.name ? p.name : `${p.groupName}:${p.name}`}: ${info.statename}${description ? `, ${description}` : ''}`);
+    }
+    return out;
+  }
+
   allProcesses(): Subprocess[] {
     const out: Subprocess[] = [];
     for (const g of this.sortedGroups()) out.push(...g.processes.values());
@@ -221,12 +333,21 @@ export class Supervisor {
       let lastReport = -Infinity;
       let timer: Timer | null = null;
       let off: (() => void) | null = null;
+      // depends_on (fastvisor): a process stops only once its dependents have
+      // stopped. A group whose only unstopped processes are held back that
+      // way does not hold up the groups after it (their dependents may be
+      // there); without depends_on this is supervisord's group-by-group order.
+      const mayStop = (p: Subprocess): boolean => this.dependencies.mayStop(p);
       const pump = (): void => {
-        while (queue.length) {
-          const g = queue[queue.length - 1]!;
-          g.stopAll();
-          if (g.unstopped().length) break;
-          queue.pop();
+        for (let i = queue.length - 1; i >= 0; i--) {
+          const g = queue[i]!;
+          g.stopAll(mayStop);
+          const unstopped = g.unstopped();
+          if (!unstopped.length) {
+            queue.splice(i, 1);
+            continue;
+          }
+          if (unstopped.some(mayStop)) break;
         }
         const unstopped = this.allProcesses().filter((p) => !STOPPED_STATES.includes(p.state));
         if (!unstopped.length) {
@@ -257,5 +378,7 @@ export class Supervisor {
     for (const g of this.groups.values()) g.dispose();
     this.groups.clear();
     this.events.dispose();
+    if (this.notifyDir) rmSync(this.notifyDir, { recursive: true, force: true });
+    this.notifyDir = null;
   }
 }

@@ -25,6 +25,29 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       help: 'Return the version of fastvisor',
       call: () => fastvisorVersion(),
     },
+    getProcessHealth: {
+      signature: ['struct', 'string'],
+      params: ['name'],
+      help: "Return a process's health check verdict (health: none, off, starting, healthy or unhealthy)",
+      call: ([n]) => {
+        const name = str(n, 'name');
+        const [g, p] = splitNamespec(name);
+        const proc = p === null ? undefined : ctl.supervisor.groups.get(g)?.processes.get(p);
+        if (!proc) throw new RPCError(Faults.BAD_NAME, name);
+        const h = proc.healthStatus;
+        const secs = (ms: number | null): number => (ms === null ? 0 : Math.trunc(ms / 1000));
+        return {
+          name: proc.name,
+          group: proc.groupName,
+          health: h ? h.health : 'none',
+          failures: h?.failures ?? 0,
+          checks: h?.checks ?? 0,
+          detail: h?.lastDetail ?? '',
+          last_check: secs(h?.lastCheckWall ?? null),
+          since: secs(h?.since ?? null),
+        };
+      },
+    },
     getLogCounters: {
       signature: ['struct', 'string'],
       params: ['name'],

@@ -46,13 +46,20 @@ export async function statusFeed(call: Call): Promise<StatusFeed> {
   const processes = (Array.isArray(info) ? info : []).map((p) => pick(p as XmlRpcStruct));
   const now = Math.trunc(Date.now() / 1000);
   const body = JSON.stringify({ state, identification, now, processes });
-  // A running process's description is "pid N, uptime H:MM:SS": the clock again.
+  // A running process's description starts "pid N, uptime H:MM:SS": the clock
+  // again. What follows (fastvisor's notes: health, STATUS=) is not.
   const stable = JSON.stringify({
     state,
     identification,
-    processes: processes.map((p) => (p.state === RUNNING ? { ...p, description: null } : p)),
+    processes: processes.map((p) => (p.state === RUNNING ? { ...p, description: notesOf(p.description) } : p)),
   });
   return { body, etag: etagOf(stable) };
+}
+
+function notesOf(description: unknown): string | null {
+  const text = typeof description === 'string' ? description : '';
+  const at = text.indexOf('; ');
+  return at >= 0 ? text.slice(at) : null;
 }
 
 function etagOf(text: string): string {

@@ -233,13 +233,23 @@ print(json.dumps(out))
     null,
   );
 
-  it('has every EventTypes name, in order', () => {
-    expect(EVENT_TYPE_NAMES).toEqual(Object.keys(want));
+  // fastvisor's own (health checks), after supervisord's; only they differ.
+  const FASTVISOR_ONLY = ['PROCESS_HEALTH', 'PROCESS_HEALTH_HEALTHY', 'PROCESS_HEALTH_UNHEALTHY'];
+  const supervisordNames = EVENT_TYPE_NAMES.filter((n) => !FASTVISOR_ONLY.includes(n));
+
+  it('has every EventTypes name, in order, then fastvisor\'s', () => {
+    expect(supervisordNames).toEqual(Object.keys(want));
+    expect(EVENT_TYPE_NAMES.slice(supervisordNames.length)).toEqual(FASTVISOR_ONLY);
+  });
+
+  it('fastvisor\'s health events are PROCESS_HEALTH and EVENT', () => {
+    expect(eventTypeChain('PROCESS_HEALTH_UNHEALTHY')).toEqual(['PROCESS_HEALTH_UNHEALTHY', 'PROCESS_HEALTH', 'EVENT']);
+    expect(isEventOfType('PROCESS_HEALTH_HEALTHY', 'PROCESS_STATE')).toBe(false);
   });
 
   it('isinstance(event, type) for every pair', () => {
-    for (const name of EVENT_TYPE_NAMES) {
-      const supers = EVENT_TYPE_NAMES.filter((t) => isEventOfType(name, t));
+    for (const name of supervisordNames) {
+      const supers = supervisordNames.filter((t) => isEventOfType(name, t));
       expect(supers, name).toEqual(want[name]);
       expect(new Set(eventTypeChain(name))).toEqual(new Set(want[name]));
     }

@@ -282,7 +282,8 @@ function runMachine(config: MachineConfig, actions: Action[]): string[] {
           timer = clock.setTimer(e.at, () => send({ kind: 'tick' }));
         } else if (e.kind === 'cancelTimer') timer?.cancel();
         else if (e.kind === 'emit') lines.push(`${e.event} from_state:${e.from_state}${e.extra.map(([k, v]) => ` ${k}:${v}`).join('')}`);
-        else lines.push(`${levels[e.level]} ${e.message}`);
+        else if (e.kind === 'log') lines.push(`${levels[e.level]} ${e.message}`);
+        else throw new Error(`unexpected effect ${e.kind} for a config without depends_on`);
       }
     }
     busy = false;

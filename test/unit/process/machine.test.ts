@@ -125,6 +125,9 @@ class Harness {
       case 'log':
         this.lines.push(`${levels[effect.level]} ${effect.message}`);
         break;
+      case 'awaitDependencies':
+        this.lines.push(`awaitDependencies pull:${effect.pull}`);
+        break;
     }
   }
 
@@ -794,7 +797,7 @@ describe("supervisord's mood", () => {
 
 describe('the table', () => {
   it('has a cell for every state and event', () => {
-    const kinds = ['start', 'stop', 'signal', 'stopAll', 'mood', 'stopReport', 'spawned', 'spawnFailed', 'exited', 'killFailed', 'tick'];
+    const kinds = ['start', 'stop', 'signal', 'stopAll', 'mood', 'stopReport', 'spawned', 'spawnFailed', 'exited', 'killFailed', 'tick', 'dependenciesMet', 'dependencyFailed', 'ready', 'restart'];
     for (const state of Object.values(ProcessState)) expect(Object.keys(transitions[state]).sort()).toEqual([...kinds].sort());
   });
 
@@ -1235,5 +1238,205 @@ describe('restart_delay (fastvisor): the wait before an autorestart after RUNNIN
       '1.5 h',
       '2 d',
     ]);
+  });
+});
+
+describe('fastvisor: depends_on (the machine half)', () => {
+  const gated = (): Harness => new Harness({ dependsOn: true, autostart: false });
+
+  it('a start waits in STARTING without a child, then spawns on dependenciesMet', () => {
+    const h = gated();
+    h.start();
+    expect(h.take()).toEqual(['PROCESS_STATE_STARTING from_state:STOPPED tries:0', 'awaitDependencies pull:true']);
+    expect(h.state).toBe(ProcessState.STARTING);
+    expect(h.status).toMatchObject({ pid: 0, waiting: true });
+    // no startsecs timer without a child
+    h.advance(5000);
+    expect(h.take()).toEqual([]);
+    h.send({ kind: 'dependenciesMet' });
+    expect(h.take()).toEqual(['spawn', "INFO spawned: 'web' with pid 42"]);
+    h.advance(1000);
+    expect(h.state).toBe(ProcessState.RUNNING);
+    // startsecs counted from the spawn, not from the wait
+    expect(h.info().start).toBe(Math.trunc((h.clock.wall() - 1000) / 1000));
+  });
+
+  it('autostart pulls; an autorestart only waits', () => {
+    const h = new Harness({ dependsOn: true, autorestart: 'true' });
+    h.send({ kind: 'tick' });
+    expect(h.take()).toContain('awaitDependencies pull:true');
+    h.send({ kind: 'dependenciesMet' });
+    h.advance(1000);
+    h.exit(0);
+    expect(h.take()).toContain('awaitDependencies pull:false');
+    expect(h.status.waiting).toBe(true);
+  });
+
+  it('a stop while waiting is STOPPED at once, with no kill; autostart does not come back', () => {
+    const h = new Harness({ dependsOn: true });
+    h.send({ kind: 'tick' });
+    h.take();
+    expect(h.stop()).toBeNull();
+    expect(h.take()).toEqual(['INFO stopped: web (was waiting for its dependencies)', 'PROCESS_STATE_STOPPED from_state:STARTING pid:0']);
+    expect(h.status.waiting).toBe(false);
+    h.send({ kind: 'tick' });
+    expect(h.take()).toEqual([]);
+    // a late answer changes nothing
+    h.send({ kind: 'dependenciesMet' });
+    expect(h.take()).toEqual([]);
+  });
+
+  it('stopAll (shutdown) ends a wait the same way', () => {
+    const h = gated();
+    h.start();
+    h.take();
+    h.send({ kind: 'stopAll' });
+    expect(h.state).toBe(ProcessState.STOPPED);
+  });
+
+  it('dependencyFailed: FATAL with the message, no tries', () => {
+    const h = gated();
+    h.start();
+    h.take();
+    h.send({ kind: 'dependencyFailed', message: 'dependency db is FATAL (depends_on db)' });
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_FATAL from_state:STARTING',
+      'INFO gave up: web entered FATAL state, dependency db is FATAL (depends_on db)',
+    ]);
+    expect(h.info().description).toBe('dependency db is FATAL (depends_on db)');
+    // a start by hand tries again
+    h.start();
+    expect(h.status.waiting).toBe(true);
+  });
+
+  it('a BACKOFF retry waits for the dependencies again (without pulling)', () => {
+    const h = gated();
+    h.start();
+    h.send({ kind: 'dependenciesMet' });
+    h.exit(1);
+    h.take();
+    expect(h.state).toBe(ProcessState.BACKOFF);
+    h.advance(1000);
+    expect(h.take()).toEqual(['PROCESS_STATE_STARTING from_state:BACKOFF tries:1', 'awaitDependencies pull:false']);
+  });
+});
+
+describe('fastvisor: ready=notify / ready=log: (the machine half)', () => {
+  const signalled = (startsecs = 2, retries = 3): Harness =>
+    new Harness({ readyBy: 'signal', startsecs, startretries: retries, autostart: false });
+
+  it('RUNNING on ready, not on startsecs', () => {
+    const h = signalled(2);
+    h.start();
+    h.advance(1500);
+    h.take();
+    expect(h.state).toBe(ProcessState.STARTING);
+    h.send({ kind: 'ready', how: 'it sent READY=1' });
+    expect(h.take()).toEqual(['PROCESS_STATE_RUNNING from_state:STARTING pid:42', 'INFO success: web entered RUNNING state, it sent READY=1']);
+    // no timer left to fire
+    h.advance(10_000);
+    expect(h.take()).toEqual([]);
+  });
+
+  it('not ready within startsecs: stopped, then BACKOFF; FATAL after startretries', () => {
+    const h = signalled(2, 0);
+    h.start();
+    h.take();
+    h.advance(2000);
+    expect(h.take()).toEqual([
+      'WARN web was not ready within 2 seconds (startsecs)',
+      'DEBG killing web (pid 42) with signal SIGTERM',
+      'PROCESS_STATE_STOPPING from_state:STARTING pid:42',
+      'kill 42 SIGTERM',
+    ]);
+    h.die(SIGTERM);
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_BACKOFF from_state:STOPPING tries:1',
+      'WARN exited: web (terminated by SIGTERM; not ready in time)',
+      'PROCESS_STATE_FATAL from_state:BACKOFF',
+      'INFO gave up: web entered FATAL state, too many start retries too quickly',
+    ]);
+    expect(h.info().description).toBe('not ready within 2 seconds (startsecs)');
+  });
+
+  it('a ready that comes while it is being stopped for lateness is ignored', () => {
+    const h = signalled(1);
+    h.start();
+    h.advance(1000);
+    h.take();
+    h.send({ kind: 'ready', how: 'late' });
+    expect(h.state).toBe(ProcessState.STOPPING);
+  });
+
+  it('a stop by hand of a late process ends STOPPED, not BACKOFF', () => {
+    const h = signalled(1);
+    h.start();
+    h.advance(1000);
+    h.stop();
+    h.die(SIGTERM);
+    expect(h.state).toBe(ProcessState.STOPPED);
+  });
+
+  it('startsecs=0: no deadline; an exit before ready is a failed start', () => {
+    const h = signalled(0);
+    h.start();
+    h.advance(3_600_000);
+    expect(h.state).toBe(ProcessState.STARTING);
+    h.take();
+    h.exit(0);
+    expect(h.take()[0]).toBe('PROCESS_STATE_BACKOFF from_state:STARTING tries:1');
+  });
+
+  it('ready=started ignores ready events (supervisord rule)', () => {
+    const h = new Harness({ autostart: false });
+    h.start();
+    h.send({ kind: 'ready', how: 'x' });
+    expect(h.state).toBe(ProcessState.STARTING);
+  });
+});
+
+describe('fastvisor: restart (health checks, watchdog, restart_dependents)', () => {
+  it('RUNNING -> STOPPING -> STOPPED -> STARTING', () => {
+    const h = new Harness({ autostart: false });
+    h.start();
+    h.advance(1000);
+    h.take();
+    h.send({ kind: 'restart', reason: 'health check failed 3 times (HTTP 503)' });
+    expect(h.take()).toEqual([
+      'WARN restarting web: health check failed 3 times (HTTP 503)',
+      'DEBG killing web (pid 42) with signal SIGTERM',
+      'PROCESS_STATE_STOPPING from_state:RUNNING pid:42',
+      'kill 42 SIGTERM',
+    ]);
+    h.die(SIGTERM);
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_STOPPED from_state:STOPPING pid:42',
+      'WARN stopped: web (terminated by SIGTERM)',
+      'PROCESS_STATE_STARTING from_state:STOPPED tries:0',
+      'spawn',
+      "INFO spawned: 'web' with pid 43",
+    ]);
+  });
+
+  it('a stop by hand during the restart cancels the start', () => {
+    const h = new Harness({ autostart: false });
+    h.start();
+    h.advance(1000);
+    h.send({ kind: 'restart', reason: 'x' });
+    h.stop();
+    h.die(SIGTERM);
+    expect(h.state).toBe(ProcessState.STOPPED);
+  });
+
+  it('no restart during shutdown, nor of a process without a child', () => {
+    const h = new Harness({ autostart: false });
+    h.send({ kind: 'restart', reason: 'x' });
+    expect(h.take()).toEqual([]);
+    h.start();
+    h.advance(1000);
+    h.send({ kind: 'restart', reason: 'x' });
+    h.send({ kind: 'mood', mood: SupervisorState.SHUTDOWN });
+    h.die(SIGTERM);
+    expect(h.state).toBe(ProcessState.STOPPED);
   });
 });
