@@ -23,9 +23,10 @@ export interface DependencyView {
 
 /**
  * met: holds now. pending: may still come (starting, backing off, stopping).
- * startable: down, and would hold if started (a start by hand pulls it in).
- * failed: cannot come without someone acting (FATAL, an unexpected exit it
- * will not restart from).
+ * startable: down (STOPPED, EXITED, FATAL), and would hold if started: a start
+ * by hand pulls it in; for a start that only waits, EXITED and FATAL are
+ * failures (nothing will bring them back) and STOPPED waits for someone.
+ * failed: cannot come at all (UNKNOWN).
  */
 export type Verdict = 'met' | 'pending' | 'startable' | 'failed';
 
@@ -64,8 +65,8 @@ export function judgeDependency(condition: DependencyCondition, name: string, vi
       }
       return { verdict: 'startable', what: what(state) };
     case ProcessState.STOPPED:
-      return { verdict: 'startable', what: what(state) };
     case ProcessState.FATAL:
+      return { verdict: 'startable', what: what(state) };
     case ProcessState.UNKNOWN:
     default:
       return { verdict: 'failed', what: what(state) };

@@ -20,6 +20,8 @@ interface Waiter {
 export class DependencyGate {
   private graph = new DependencyGraph([]);
   private readonly waiting = new Map<string, Waiter>();
+  /** restart_dependents: dependency key -> the dependents its stop by hand stopped (they start again with it) */
+  private readonly stoppedWith = new Map<string, Set<string>>();
 
   constructor(
     /** the live process with this key, if its group is in the running configuration */
@@ -72,8 +74,8 @@ export class DependencyGate {
         w.pulled.add(key);
         this.log.info(`starting ${name}: ${w.proc.name} depends on it`);
         d.feed({ kind: 'start' });
-      } else if (view?.state === ProcessState.EXITED) {
-        // It exited and did not restart itself: nothing will bring it back.
+      } else if (view?.state === ProcessState.EXITED || view?.state === ProcessState.FATAL) {
+        // It gave up, or exited and did not restart itself: nothing will bring it back.
         return failed;
       }
       // STOPPED and not pulled: it waits until someone starts it.
@@ -98,12 +100,31 @@ export class DependencyGate {
       this.waiting.delete(key);
       w.proc.feed(answer);
     }
-    if (from === 'RUNNING' && proc.config.fastvisor.restart_dependents) this.propagate(proc, dependents);
+    if (!proc.config.fastvisor.restart_dependents) return;
+    if (from === 'RUNNING') this.propagate(proc, dependents);
+    else if (proc.state === ProcessState.STARTING && from !== undefined) this.restartStopped(proc);
+  }
+
+  // The dependency starts again after a stop by hand (`supervisorctl restart db`
+  // is a stop and a start): the dependents that stop stopped come back with it.
+  private restartStopped(proc: Subprocess): void {
+    const keys = this.stoppedWith.get(proc.key);
+    if (!keys) return;
+    this.stoppedWith.delete(proc.key);
+    if (this.mood() < SupervisorState.RUNNING) return;
+    for (const key of keys) {
+      const d = this.find(key);
+      if (d && d.state === ProcessState.STOPPED) {
+        this.log.info(`starting ${d.name}: ${proc.name} is starting again (restart_dependents)`);
+        d.feed({ kind: 'start' });
+      }
+    }
   }
 
   // restart_dependents: the dependency left RUNNING. An exit on its own or a
   // restart restarts its dependents (they then wait for it again); a stop by
-  // hand stops them. Shutdown and reload order their own stops.
+  // hand stops them, and they start again when it does. Shutdown and reload
+  // order their own stops.
   private propagate(proc: Subprocess, dependents: ReadonlySet<string>): void {
     if (this.mood() < SupervisorState.RUNNING) return;
     const stopped = proc.state === ProcessState.STOPPING && !proc.status.restarting;
@@ -114,6 +135,9 @@ export class DependencyGate {
         if (d.state === ProcessState.RUNNING || d.state === ProcessState.STARTING || d.state === ProcessState.BACKOFF) {
           this.log.info(`stopping ${d.name}: ${proc.name} is stopping (restart_dependents)`);
           d.feed({ kind: 'stop' });
+          let set = this.stoppedWith.get(proc.key);
+          if (!set) this.stoppedWith.set(proc.key, (set = new Set()));
+          set.add(key);
         }
       } else if (d.state === ProcessState.RUNNING || (d.state === ProcessState.STARTING && d.pid)) {
         d.feed({ kind: 'restart', reason: `${proc.name} restarted (restart_dependents)` });

@@ -20,17 +20,12 @@ import { isabs, normalize_path } from '../pypath.js';
 import { colon_separated_user_group, gid_for_uid, name_to_uid, type UserDb } from '../users.js';
 import { builtinEntryPoint } from './entry-point.js';
 import { byPriority, processesFromSection, sectionSuffix, type SectionContext } from './program.js';
+import { EVENT_TYPE_NAMES } from '../../events/types.js';
 
 // supervisor.events.EventTypes. Plugins may add more (events.register); no
 // Python plugin runs here, so this list is complete.
-const EVENT_TYPES = new Set([
-  'EVENT', 'PROCESS_STATE', 'PROCESS_STATE_STOPPED', 'PROCESS_STATE_EXITED', 'PROCESS_STATE_STARTING',
-  'PROCESS_STATE_STOPPING', 'PROCESS_STATE_BACKOFF', 'PROCESS_STATE_FATAL', 'PROCESS_STATE_RUNNING',
-  'PROCESS_STATE_UNKNOWN', 'PROCESS_COMMUNICATION', 'PROCESS_COMMUNICATION_STDOUT', 'PROCESS_COMMUNICATION_STDERR',
-  'PROCESS_LOG', 'PROCESS_LOG_STDOUT', 'PROCESS_LOG_STDERR', 'REMOTE_COMMUNICATION', 'SUPERVISOR_STATE_CHANGE',
-  'SUPERVISOR_STATE_CHANGE_RUNNING', 'SUPERVISOR_STATE_CHANGE_STOPPING', 'TICK', 'TICK_5', 'TICK_60', 'TICK_3600',
-  'PROCESS_GROUP', 'PROCESS_GROUP_ADDED', 'PROCESS_GROUP_REMOVED',
-]);
+// events.py's EventTypes, and fastvisor's PROCESS_HEALTH* (health checks).
+const EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPE_NAMES);
 
 export const DEFAULT_RESULT_HANDLER = 'supervisor.dispatchers:default_handler';
 
