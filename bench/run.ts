@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run bench [-- [bulk|chatty|many|rpc|crashloop|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
+// npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
 //
 // Runs every scenario case × peer --runs times (default 3), each trial in a
 // fresh process (bench/trial.ts), runs interleaved so drift spreads over all
@@ -24,6 +24,7 @@ import type { ScenarioName, TrialResult } from './lib/types.js';
 import { AFTER_VAR, BEFORE_VAR } from './peers/fastvisord.js';
 import { C_LOOP_PEER, PEERS, SUPERVISORD_PEER } from './peers/index.js';
 import type { CaseDef } from './scenarios/common.js';
+import { DEPS, type DepsTrialResult } from './scenarios/deps.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { TrialSpec } from './trial.js';
 
@@ -59,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
     else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
+      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
@@ -192,6 +193,29 @@ interface Row {
   boCvRange?: [number, number];
   boSecMin?: number;
   boSecMax?: number;
+  /** deps start-up cases (scenarios/deps.ts) */
+  dsStartsecs?: number;
+  /** 0: the flat cases */
+  dsLevels?: number;
+  dsFirstSpawn?: number;
+  dsAllRunning?: number;
+  dsAllRunningRange?: [number, number];
+  /** per run the median, the max and the sum of the per-level gates; medians over the runs */
+  dsGateP50?: number;
+  dsGateMax?: number;
+  dsGateSum?: number;
+  dsViolations?: number;
+  dsStopAll?: number;
+  /** deps health-check cases */
+  hcCheck?: string;
+  hcWindow?: number;
+  hcChecks?: number;
+  hcCpuPct?: number;
+  hcCpuPctRange?: [number, number];
+  hcMsPerCheck?: number;
+  hcNotHealthy?: number;
+  hcToHealthy?: number;
+  hcRssKB?: number;
   leftover: number;
   errors: string[];
   notes: string[];
@@ -267,6 +291,7 @@ function summarise(results: TrialResult[]): Row[] {
       boCvRange: range((r) => r.backoff?.perSec.cv),
       boSecMin: m((r) => r.backoff?.perSec.min),
       boSecMax: m((r) => r.backoff?.perSec.max),
+      ...depsFields(ok),
       leftover: Math.max(0, ...rs.map((r) => r.leftover)),
       errors: rs.filter((r) => !r.ok).map((r) => `run ${r.run}: ${r.error?.split('\n')[0]}`),
       notes: [...new Set(rs.flatMap((r) => r.notes))],
@@ -515,6 +540,172 @@ function render(rows: Row[], cases: Map<string, CaseDef>): string[] {
   return out;
 }
 
+// ---- deps (scenarios/deps.ts) -----------------------------------------------------
+
+function depsFields(ok: TrialResult[]): Partial<Row> {
+  const ds = ok as DepsTrialResult[];
+  if (!ds.some((r) => r.startup || r.health)) return {};
+  const m = (f: (r: DepsTrialResult) => number | undefined) => median(ds.map(f).filter((x): x is number => x !== undefined));
+  const range = (f: (r: DepsTrialResult) => number | undefined): [number, number] | undefined => {
+    const v = ds.map(f).filter((x): x is number => x !== undefined);
+    return v.length ? [Math.min(...v), Math.max(...v)] : undefined;
+  };
+  const gates = (r: DepsTrialResult) => r.startup?.gateMs ?? [];
+  return {
+    dsStartsecs: m((r) => r.startup?.startsecs),
+    dsLevels: m((r) => r.startup?.levels),
+    dsFirstSpawn: m((r) => r.startup?.firstSpawnSec),
+    dsAllRunning: m((r) => r.startup?.allRunningSec),
+    dsAllRunningRange: range((r) => r.startup?.allRunningSec),
+    dsGateP50: m((r) => median(gates(r))),
+    dsGateMax: m((r) => (gates(r).length ? Math.max(...gates(r)) : undefined)),
+    dsGateSum: m((r) => (gates(r).length ? gates(r).reduce((a, b) => a + b, 0) : undefined)),
+    dsViolations: ds.some((r) => r.startup?.orderViolations !== undefined) ? Math.max(...ds.map((r) => r.startup?.orderViolations ?? 0)) : undefined,
+    dsStopAll: m((r) => r.startup?.stopAllSec),
+    hcCheck: ds.find((r) => r.health)?.health?.check,
+    hcWindow: m((r) => r.health?.windowSec),
+    hcChecks: m((r) => r.health?.checks),
+    hcCpuPct: m((r) => r.health?.daemonCpuPct),
+    hcCpuPctRange: range((r) => r.health?.daemonCpuPct),
+    hcMsPerCheck: m((r) => r.health?.cpuMsPerCheck),
+    hcNotHealthy: ds.some((r) => r.health?.notHealthy !== undefined) ? Math.max(...ds.map((r) => r.health?.notHealthy ?? 0)) : undefined,
+    hcToHealthy: m((r) => r.health?.toHealthySec),
+    hcRssKB: m((r) => r.health?.rssKB),
+  };
+}
+
+/**
+ * deps: fastvisor against itself (the chain against the same programs flat;
+ * health checks against none) and supervisord on the flat configs.
+ */
+function renderDeps(rows: Row[], cases: Map<string, CaseDef>): string[] {
+  const rs = rows.filter((r) => r.scenario === DEPS);
+  if (!rs.length) return [];
+  const out: string[] = ['', `## deps: ${SCENARIOS[DEPS].describe}`, ''];
+  const okStr = (r: Row) => (r.ok === r.runs ? '' : ` (${r.ok}/${r.runs} ok)`);
+  const sign = (v: number | undefined, digits: number) => (v === undefined || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
+  const startup = rs.filter((r) => r.hcCheck === undefined);
+  const health = rs.filter((r) => r.hcCheck !== undefined);
+  const flatOf = (r: Row, peer: string) =>
+    startup.find((x) => x.peer === peer && x.dsLevels === 0 && x.dsStartsecs === r.dsStartsecs && x.ok > 0);
+  if (startup.length) {
+    out.push(
+      table(
+        [
+          'case',
+          'peer',
+          'startsecs',
+          'to all RUNNING s',
+          '(min–max)',
+          'first spawn s',
+          'minus levels×startsecs s',
+          'vs flat, minus (levels-1)×startsecs s',
+          'gate p50 ms',
+          'gate max ms',
+          'gates sum ms',
+          'stop all s',
+          'time vs fastvisord flat',
+          'time vs sd flat',
+        ],
+        startup.map((r) => {
+          const levels = r.dsLevels ?? 0;
+          const chained = levels > 0;
+          const startsecs = r.dsStartsecs ?? NaN;
+          const flat = flatOf(r, r.peer);
+          const fvFlat = flatOf(r, 'fastvisord');
+          const sdFlat = flatOf(r, SUPERVISORD_PEER);
+          return [
+            r.case,
+            r.peer + okStr(r),
+            fmt(r.dsStartsecs, 0),
+            fmt(r.dsAllRunning, 3),
+            span(r.dsAllRunningRange, 3),
+            fmt(r.dsFirstSpawn, 3),
+            chained && r.dsAllRunning !== undefined ? fmt(r.dsAllRunning - levels * startsecs, 3) : '—',
+            chained && r.dsAllRunning !== undefined && flat?.dsAllRunning !== undefined
+              ? sign(r.dsAllRunning - flat.dsAllRunning - (levels - 1) * startsecs, 3)
+              : '—',
+            chained ? fmt(r.dsGateP50, 1) : '—',
+            chained ? fmt(r.dsGateMax, 0) : '—',
+            chained ? fmt(r.dsGateSum, 0) : '—',
+            fmt(r.dsStopAll, 3),
+            r.peer === 'fastvisord' && r !== fvFlat ? ratio(r.dsAllRunning, fvFlat?.dsAllRunning) : '—',
+            r !== sdFlat ? ratio(r.dsAllRunning, sdFlat?.dsAllRunning) : '—',
+          ];
+        }),
+      ),
+    );
+  }
+  if (health.length) {
+    if (startup.length) out.push('');
+    const idleOf = (peer: string) => health.find((x) => x.peer === peer && x.hcCheck === 'none' && x.ok > 0);
+    out.push(
+      table(
+        [
+          'case',
+          'peer',
+          'check',
+          'window s',
+          'checks',
+          'checks/s',
+          'daemon CPU %',
+          '(min–max)',
+          'CPU ms/check',
+          'over idle ms/check',
+          'to healthy s',
+          'not healthy',
+          'RSS MiB',
+          'CPU vs fastvisord idle',
+          'CPU vs sd idle',
+        ],
+        health.map((r) => {
+          const idle = idleOf(r.peer);
+          const fvIdle = idleOf('fastvisord');
+          const sdIdle = idleOf(SUPERVISORD_PEER);
+          const perSec = r.hcChecks !== undefined && r.hcWindow ? r.hcChecks / r.hcWindow : undefined;
+          // (CPU % − idle CPU %) of a second, per check: ms of CPU each check adds.
+          const over =
+            r.hcCheck !== 'none' && perSec && r.hcCpuPct !== undefined && idle?.hcCpuPct !== undefined
+              ? ((r.hcCpuPct - idle.hcCpuPct) * 10) / perSec
+              : undefined;
+          return [
+            r.case,
+            r.peer + okStr(r),
+            r.hcCheck ?? '—',
+            fmt(r.hcWindow, 1),
+            fmt(r.hcChecks, 0),
+            fmt(perSec, 1),
+            fmt(r.hcCpuPct, 3),
+            span(r.hcCpuPctRange, 3),
+            fmt(r.hcMsPerCheck, 3),
+            fmt(over, 3),
+            fmt(r.hcToHealthy, 2),
+            fmt(r.hcNotHealthy, 0),
+            mb(r.hcRssKB),
+            r.peer === 'fastvisord' && r !== fvIdle ? ratio(r.hcCpuPct, fvIdle?.hcCpuPct) : '—',
+            r !== sdIdle ? ratio(r.hcCpuPct, sdIdle?.hcCpuPct) : '—',
+          ];
+        }),
+      ),
+    );
+  }
+  for (const c of new Set(rs.map((r) => r.case))) {
+    const note = cases.get(`${DEPS}\0${c}`)?.note;
+    if (note) out.push(`  ${c}: ${note}`);
+  }
+  out.push(
+    '  to all RUNNING: daemon launched → its main log\'s last success: line; gate: per level k ≥ 2, its first spawned: minus level k-1\'s last success:',
+    '  over idle ms/check: (daemon CPU % − the same peer\'s idle CPU %) per check; CPU is utime+stime of all the daemon\'s threads (not its children)',
+  );
+  for (const r of rs) {
+    if (r.dsViolations) out.push(`  ! ${r.case} ${r.peer}: ${r.dsViolations} programs spawned before their dependencies were all RUNNING`);
+    for (const e of r.errors) out.push(`  ! ${r.case} ${r.peer} ${e}`);
+    for (const n of r.notes) out.push(`  * ${r.case} ${r.peer}: ${n}`);
+    if (r.leftover) out.push(`  ! ${r.case} ${r.peer}: ${r.leftover} processes outlived the peer`);
+  }
+  return out;
+}
+
 function targets(rows: Row[]): string[] {
   const out: string[] = ['', '## targets', ''];
   const get = (s: string, c: string, p: string) => rows.find((r) => r.scenario === s && r.case === c && r.peer === p);
@@ -613,6 +804,12 @@ async function main(): Promise<void> {
                   `per s ${r.backoff.perSec.min}–${r.backoff.perSec.max} CV ${r.backoff.perSec.cv.toFixed(2)}`
                 : '',
               r.rssKB !== undefined ? `RSS ${(r.rssKB / 1024).toFixed(1)} MiB` : '',
+              (r as DepsTrialResult).startup?.gateMs?.length
+                ? `gates max ${Math.max(...(r as DepsTrialResult).startup!.gateMs!)} ms, sum ${(r as DepsTrialResult).startup!.gateMs!.reduce((a, b) => a + b, 0)} ms`
+                : '',
+              (r as DepsTrialResult).health?.checks
+                ? `${(r as DepsTrialResult).health!.checks} checks, ${(r as DepsTrialResult).health!.cpuMsPerCheck?.toFixed(3) ?? '?'} ms CPU/check`
+                : '',
             ]
               .filter(Boolean)
               .join(', ')
@@ -624,7 +821,7 @@ async function main(): Promise<void> {
 
   const rows = summarise(results);
   const caseDefs = new Map(plan.map((p) => [`${p.scenario}\0${p.c.name}`, p.c]));
-  const report = [...render(rows, caseDefs), ...targets(rows)];
+  const report = [...render(rows, caseDefs), ...renderDeps(rows, caseDefs), ...targets(rows)];
   console.log(report.join('\n'));
   const peersUsed = new Set(results.map((r) => r.peer));
   console.log('\npeers:');

@@ -4,7 +4,9 @@ import { bulk } from './bulk.js';
 import { chatty } from './chatty.js';
 import { crashloop } from './crashloop.js';
 import type { Scenario } from './common.js';
+import { deps } from './deps.js';
 import { many } from './many.js';
 import { rpc } from './rpc.js';
 
-export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many, rpc, crashloop };
+// deps.name is DEPS, 'deps' widened to ScenarioName (lib/types.ts does not list it)
+export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many, rpc, crashloop, [deps.name]: deps };
