@@ -45,7 +45,7 @@ import type { PeerDef, PeerSession, ScenarioName, TrialContext, TrialResult, Wor
 import { mainLogPath } from '../peers/supervisord.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 
-/** The scenario's name; lib/types.ts's ScenarioName does not list it (yet): widened here. */
+/** The scenario's name. */
 export const DEPS: ScenarioName = 'deps';
 
 const LEVELS = 10;
