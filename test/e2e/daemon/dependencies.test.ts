@@ -16,21 +16,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { launch, startDaemon, stopAllDaemons, supervisorctl, type Daemon, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
+import { processInfo, waitInfo, waitState, type ProcessInfo } from '../../helpers/process-info.js';
 import { isAlive } from '../../helpers/procs.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 afterEach(stopAllDaemons);
 afterAll(removeTmpDirs);
-
-interface Info {
-  name: string;
-  group: string;
-  statename: string;
-  description: string;
-  spawnerr: string;
-  exitstatus: number;
-  pid: number;
-}
 
 // `sleep 1000 &` + `wait`: the TERM trap runs at once; the sleep goes with it.
 const REC_SH = `#!/bin/sh
@@ -53,20 +44,6 @@ async function start(body: string): Promise<Daemon> {
   return startDaemon('fastvisor', body, { dir });
 }
 
-const info = async (d: Daemon, name: string): Promise<Info> => (await d.rpc('supervisor.getProcessInfo', name)) as unknown as Info;
-
-function waitInfo(d: Daemon, name: string, pred: (i: Info) => boolean, what: string, timeout = 10_000): Promise<Info> {
-  return pollUntil(
-    async () => {
-      const i = await info(d, name);
-      return pred(i) && i;
-    },
-    { timeout, interval: 20, what: `${name}: ${what}` },
-  );
-}
-
-const waitState = (d: Daemon, name: string, state: string, timeout?: number): Promise<Info> =>
-  waitInfo(d, name, (i) => i.statename === state, state, timeout);
 
 /** The lines the children (and the test) wrote, in order. */
 function order(d: Daemon): string[] {
@@ -126,9 +103,9 @@ depends_on=api
     await waitInfo(d, 'db', (i) => i.statename === 'RUNNING' && /; health starting$/.test(i.description), 'RUNNING, health starting');
     const api = await waitInfo(d, 'api', (i) => i.description !== '', 'a description');
     expect(api).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for db to be healthy (health starting), migrate to exit (STARTING)' });
-    expect(await info(d, 'migrate')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for db to be healthy (health starting)' });
-    expect(await info(d, 'web')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for api to be running (STARTING)' });
-    expect((await info(d, 'db')).description).toMatch(/^pid \d+, uptime 0:00:\d\d; health starting$/);
+    expect(await processInfo(d, 'migrate')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for db to be healthy (health starting)' });
+    expect(await processInfo(d, 'web')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for api to be running (STARTING)' });
+    expect((await processInfo(d, 'db')).description).toMatch(/^pid \d+, uptime 0:00:\d\d; health starting$/);
 
     // The real supervisorctl shows the waits as status lines (it sorts them by name).
     const status = supervisorctl(d.conf, ['status']);
@@ -144,17 +121,17 @@ depends_on=api
     appendFileSync(path.join(d.dir, 'order'), 'go db\n');
     writeFileSync(path.join(d.dir, 'db.go'), '');
     await waitInfo(d, 'api', (i) => i.description === 'waiting for migrate to exit (RUNNING)', 'waiting for migrate only');
-    expect((await info(d, 'db')).description).toMatch(/; healthy$/);
-    expect((await info(d, 'web')).pid).toBe(0);
+    expect((await processInfo(d, 'db')).description).toMatch(/; healthy$/);
+    expect((await processInfo(d, 'web')).pid).toBe(0);
 
     // migrate exits 0 (expected): api, then web.
     appendFileSync(path.join(d.dir, 'order'), 'go migrate\n');
     writeFileSync(path.join(d.dir, 'migrate.go'), '');
     await waitState(d, 'web', 'RUNNING');
-    expect(await info(d, 'migrate')).toMatchObject({ statename: 'EXITED', exitstatus: 0 });
+    expect(await processInfo(d, 'migrate')).toMatchObject({ statename: 'EXITED', exitstatus: 0 });
     expect(order(d)).toEqual(['start db', 'go db', 'start migrate', 'go migrate', 'done migrate', 'start api', 'start web']);
     const log = logLines(d);
-    expect(log.indexOf("INFO spawned: 'api' with pid " + (await info(d, 'api')).pid)).toBeGreaterThan(log.indexOf('INFO exited: migrate (exit status 0; expected)'));
+    expect(log.indexOf("INFO spawned: 'api' with pid " + (await processInfo(d, 'api')).pid)).toBeGreaterThan(log.indexOf('INFO exited: migrate (exit status 0; expected)'));
 
     // Shutdown: web, then api, then db, each once the one before is STOPPED.
     expect(await d.stop()).toBe(0);
@@ -174,11 +151,11 @@ autostart=false
 startsecs=0
 depends_on=db
 `);
-    expect((await info(d, 'db')).statename).toBe('STOPPED');
+    expect((await processInfo(d, 'db')).statename).toBe('STOPPED');
     const r = supervisorctl(d.conf, ['start', 'web']);
     expect(r.stdout).toBe('web: started\n');
-    expect((await info(d, 'web')).statename).toBe('RUNNING');
-    expect((await info(d, 'db')).statename).toBe('RUNNING');
+    expect((await processInfo(d, 'web')).statename).toBe('RUNNING');
+    expect((await processInfo(d, 'db')).statename).toBe('RUNNING');
     expect(order(d)).toEqual(['start db', 'start web']);
     const pulled = logIndex(d, 'INFO starting db: web depends on it');
     const dbUp = logIndex(d, 'INFO success: db entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)', pulled);
@@ -203,17 +180,17 @@ depends_on=db
     const status = supervisorctl(d.conf, ['status', 'web']);
     expect(status.stdout).toBe(`${statusLine('web', 'STARTING', 'waiting for db to be running (STARTING)')}\n`);
     expect(status.status).toBe(0);
-    expect((await info(d, 'web')).pid).toBe(0);
-    expect((await d.rpc('supervisor.getAllProcessInfo')) as unknown as Info[]).toContainEqual(
+    expect((await processInfo(d, 'web')).pid).toBe(0);
+    expect((await d.rpc('supervisor.getAllProcessInfo')) as unknown as ProcessInfo[]).toContainEqual(
       expect.objectContaining({ name: 'web', statename: 'STARTING', pid: 0, description: 'waiting for db to be running (STARTING)' }),
     );
 
     expect(supervisorctl(d.conf, ['stop', 'web']).stdout).toBe('web: stopped\n');
-    expect(await info(d, 'web')).toMatchObject({ statename: 'STOPPED', pid: 0 });
+    expect(await processInfo(d, 'web')).toMatchObject({ statename: 'STOPPED', pid: 0 });
     expect(logLines(d)).toContain('INFO stopped: web (was waiting for its dependencies)');
     // db goes on starting; web stays down (a stop is a stop).
     await waitState(d, 'db', 'RUNNING');
-    expect((await info(d, 'web')).statename).toBe('STOPPED');
+    expect((await processInfo(d, 'web')).statename).toBe('STOPPED');
     expect(order(d)).toEqual(['start db']);
   });
 
@@ -242,13 +219,13 @@ depends_on=migrate:exited
 `);
     const web = await waitState(d, 'web', 'FATAL');
     expect(web).toMatchObject({ pid: 0, spawnerr: 'dependency db is FATAL (depends_on db)', description: 'dependency db is FATAL (depends_on db)' });
-    expect((await info(d, 'db')).statename).toBe('FATAL');
+    expect((await processInfo(d, 'db')).statename).toBe('FATAL');
     expect(logLines(d)).toContain('INFO gave up: web entered FATAL state, dependency db is FATAL (depends_on db)');
 
     const api = await waitState(d, 'api', 'FATAL');
     const why = 'dependency migrate exited with an unexpected status (depends_on migrate:exited)';
     expect(api).toMatchObject({ pid: 0, spawnerr: why, description: why });
-    expect(await info(d, 'migrate')).toMatchObject({ statename: 'EXITED', exitstatus: 3 });
+    expect(await processInfo(d, 'migrate')).toMatchObject({ statename: 'EXITED', exitstatus: 3 });
     expect(logLines(d)).toContain(`INFO gave up: api entered FATAL state, ${why}`);
 
     const status = supervisorctl(d.conf, ['status', 'web', 'api']);
@@ -336,7 +313,7 @@ programs=a,b,c
     const stops = ['stop c', 'stopped c', 'stop b', 'stopped b', 'stop a', 'stopped a'];
     expect(order(d).filter((l) => !l.endsWith(' y')).slice(4)).toEqual(['stop x', 'stopped x', ...stops]);
     expect(order(d).indexOf('stop y')).toBeLessThan(order(d).indexOf('stopped x'));
-    for (const n of ['g:a', 'g:b', 'g:c', 'x', 'y']) expect((await info(d, n)).statename).toBe('STOPPED');
+    for (const n of ['g:a', 'g:b', 'g:c', 'x', 'y']) expect((await processInfo(d, n)).statename).toBe('STOPPED');
     expect(supervisorctl(d.conf, ['start', 'y']).stdout).toBe('y: started\n');
 
     // start all goes in priority order: c first, which pulls in b and a (so they may be
@@ -346,7 +323,7 @@ programs=a,b,c
     const startAll = supervisorctl(d.conf, ['start', 'all']).stdout.trimEnd().split('\n');
     expect(startAll).toEqual(expect.arrayContaining(['g:c: started', 'x: started']));
     for (const l of startAll) expect(['g:a: started', 'g:b: started', 'g:c: started', 'x: started']).toContain(l);
-    for (const n of ['g:a', 'g:b', 'g:c', 'x']) expect((await info(d, n)).statename).toBe('RUNNING');
+    for (const n of ['g:a', 'g:b', 'g:c', 'x']) expect((await processInfo(d, n)).statename).toBe('RUNNING');
     expect(abc().slice(9)).toEqual(['start a', 'start b', 'start c']);
     expect(logLines(d)).toContain('INFO starting b: c depends on it');
 
@@ -362,7 +339,7 @@ programs=a,b,c
     const beforeGroup = order(d).length;
     expect(supervisorctl(d.conf, ['stop', 'g:*']).stdout.trimEnd().split('\n').sort()).toEqual(['g:a: stopped', 'g:b: stopped', 'g:c: stopped']);
     expect(order(d).slice(beforeGroup)).toEqual(stops);
-    expect((await info(d, 'x')).statename).toBe('RUNNING');
+    expect((await processInfo(d, 'x')).statename).toBe('RUNNING');
   });
 
   it('an automatic restart only waits: it does not start a dependency stopped by hand; a start by hand of it lets the dependent go on', async () => {
@@ -382,12 +359,12 @@ depends_on=db
     const web1 = await waitState(d, 'web', 'RUNNING');
     // Without restart_dependents, stopping db leaves web alone.
     expect(supervisorctl(d.conf, ['stop', 'db']).stdout).toBe('db: stopped\n');
-    expect((await info(d, 'web')).pid).toBe(web1.pid);
+    expect((await processInfo(d, 'web')).pid).toBe(web1.pid);
     // web dies; its autorestart waits for db and does not start it.
     process.kill(-web1.pid, 'SIGKILL'); // its group: sh and its sleep
     const w = await waitInfo(d, 'web', (i) => i.statename === 'STARTING' && i.description !== '', 'waiting');
     expect(w).toMatchObject({ pid: 0, description: 'waiting for db to be running (STOPPED)' });
-    expect((await info(d, 'db')).statename).toBe('STOPPED');
+    expect((await processInfo(d, 'db')).statename).toBe('STOPPED');
     expect(logLines(d)).not.toContain('INFO starting db: web depends on it');
     expect(supervisorctl(d.conf, ['status', 'web']).stdout).toBe(`${statusLine('web', 'STARTING', 'waiting for db to be running (STOPPED)')}\n`);
     // Once someone starts db, web goes on by itself.
@@ -415,7 +392,7 @@ depends_on=db
     await waitState(d, 'web', 'FATAL');
     writeFileSync(path.join(d.dir, 'db.ok'), '');
     const r = supervisorctl(d.conf, ['start', 'web']);
-    expect({ stdout: r.stdout, db: (await info(d, 'db')).statename }).toEqual({ stdout: 'web: started\n', db: 'RUNNING' });
+    expect({ stdout: r.stdout, db: (await processInfo(d, 'db')).statename }).toEqual({ stdout: 'web: started\n', db: 'RUNNING' });
     expect(logLines(d)).toContain('INFO starting db: web depends on it');
     expect(order(d)).toEqual(['start db', 'start web']);
   });
@@ -445,7 +422,7 @@ startsecs=0
 
     process.kill(-db1.pid, 'SIGKILL'); // its group: sh and its sleep
     const web2 = await waitInfo(d, 'web', (i) => i.statename === 'RUNNING' && i.pid !== web1.pid, 'RUNNING with a new pid');
-    const db2 = await info(d, 'db');
+    const db2 = await processInfo(d, 'db');
     expect(db2.statename).toBe('RUNNING');
     expect(db2.pid).not.toBe(db1.pid);
     expect(isAlive(web1.pid)).toBe(false);
@@ -461,13 +438,13 @@ startsecs=0
     const db2Up = log.lastIndexOf('INFO success: db entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)');
     expect(log.indexOf(`INFO spawned: 'web' with pid ${web2.pid}`)).toBeGreaterThan(db2Up);
     // A process that does not depend on db was left alone.
-    expect((await info(d, 'other')).pid).toBe(other.pid);
+    expect((await processInfo(d, 'other')).pid).toBe(other.pid);
 
     // A stop by hand stops its dependents too.
     expect(supervisorctl(d.conf, ['stop', 'db']).stdout).toBe('db: stopped\n');
     await waitState(d, 'web', 'STOPPED');
     expect(logLines(d)).toContain('INFO stopping web: db is stopping (restart_dependents)');
-    expect((await info(d, 'other')).statename).toBe('RUNNING');
+    expect((await processInfo(d, 'other')).statename).toBe('RUNNING');
   });
   it('restart_dependents: a dependency that exits and is not restarted leaves its restarted dependent FATAL, with the reason', async () => {
     const d = await start(`
@@ -488,7 +465,7 @@ depends_on=db
     const failed = await waitState(d, 'web', 'FATAL');
     expect(failed).toMatchObject({ pid: 0, spawnerr: 'dependency db exited (depends_on db)' });
     expect(isAlive(web.pid)).toBe(false);
-    expect((await info(d, 'db')).statename).toBe('EXITED');
+    expect((await processInfo(d, 'db')).statename).toBe('EXITED');
     const log = logLines(d);
     expect(log).toContain('WARN restarting web: db restarted (restart_dependents)');
     expect(log).toContain('INFO gave up: web entered FATAL state, dependency db exited (depends_on db)');

@@ -17,6 +17,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, stopAllDaemons, supervisorctl, type Daemon } from '../../helpers/daemon-harness.js';
 import { freePort, runPython } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
+import { processInfo, waitInfo } from '../../helpers/process-info.js';
 import { isAlive, killTracked } from '../../helpers/procs.js';
 import { PYTHON } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
@@ -30,12 +31,6 @@ afterAll(removeTmpDirs);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const LISTENER = path.join(HERE, '..', 'events', 'listener.py');
 
-interface Info {
-  statename: string;
-  description: string;
-  pid: number;
-}
-
 interface Health {
   name: string;
   group: string;
@@ -47,18 +42,7 @@ interface Health {
   since: number;
 }
 
-const info = async (d: Daemon, name: string): Promise<Info> => (await d.rpc('supervisor.getProcessInfo', name)) as unknown as Info;
 const health = async (d: Daemon, name: string): Promise<Health> => (await d.rpc('fastvisor.getProcessHealth', name)) as unknown as Health;
-
-function waitInfo(d: Daemon, name: string, pred: (i: Info) => boolean, what: string, timeout = 10_000): Promise<Info> {
-  return pollUntil(
-    async () => {
-      const i = await info(d, name);
-      return pred(i) && i;
-    },
-    { timeout, interval: 20, what: `${name}: ${what}` },
-  );
-}
 
 function waitHealth(d: Daemon, name: string, pred: (h: Health) => boolean, what: string, timeout = 10_000): Promise<Health> {
   return pollUntil(
@@ -223,7 +207,7 @@ depends_on=web:healthy
     rmSync(path.join(d.dir, 'web.fail'));
     const app2 = await waitInfo(d, 'app', (i) => i.statename === 'RUNNING', 'RUNNING again');
     expect(app2.pid).not.toBe(app1.pid);
-    expect(await info(d, 'web')).toMatchObject({ pid: web2.pid, description: expect.stringMatching(/; healthy$/) });
+    expect(await processInfo(d, 'web')).toMatchObject({ pid: web2.pid, description: expect.stringMatching(/; healthy$/) });
     expect(logLines(d).filter((l) => l.startsWith('WARN restarting web'))).toHaveLength(1);
   });
 
@@ -319,14 +303,14 @@ startsecs=0
     expect((unhealthy as { ok: Health }).ok.failures).toBeGreaterThanOrEqual(2);
     // Checks go on at the interval: more failures, still no restart.
     await waitHealth(d, 'web', (x) => x.failures >= 4, '4 failures');
-    expect(await info(d, 'web')).toMatchObject({ statename: 'RUNNING', pid: web.pid });
+    expect(await processInfo(d, 'web')).toMatchObject({ statename: 'RUNNING', pid: web.pid });
     expect(logLines(d).some((l) => l.startsWith('WARN restarting web'))).toBe(false);
 
     // exit 0 again: healthy, failures 0.
     writeFileSync(path.join(sub, 'code'), '0\n');
     await waitHealth(d, 'web', (x) => x.health === 'healthy', 'healthy again');
     expect(await health(d, 'web')).toMatchObject({ failures: 0, detail: 'exit status 0: code 0' });
-    expect((await info(d, 'web')).pid).toBe(web.pid);
+    expect((await processInfo(d, 'web')).pid).toBe(web.pid);
 
     // Stopped: health off, the last detail kept.
     expect(supervisorctl(d.conf, ['stop', 'web']).stdout).toBe('web: stopped\n');
@@ -369,7 +353,7 @@ healthcheck_action=none
     expect(['gone', 'Z']).toContain(stateOf(sleeper));
     // Killed at the timeout, not after the 30 s.
     expect(Date.now() - began).toBeLessThan(5000);
-    expect(await info(d, 'slow')).toMatchObject({ statename: 'RUNNING', description: expect.stringMatching(/; unhealthy \(1 failed check: timed out after 1 s\)$/) });
+    expect(await processInfo(d, 'slow')).toMatchObject({ statename: 'RUNNING', description: expect.stringMatching(/; unhealthy \(1 failed check: timed out after 1 s\)$/) });
   });
 });
 
@@ -429,8 +413,8 @@ depends_on=db:healthy
     );
     const h = await waitHealth(d, 'db', (x) => x.checks >= 2, 'two checks');
     expect(h).toMatchObject({ health: 'starting', failures: 0, detail: `connection refused (127.0.0.1:${port})` });
-    expect(await info(d, 'web')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for db to be healthy (health starting)' });
-    expect((await info(d, 'db')).description).toMatch(/^pid \d+, uptime 0:00:\d\d; health starting$/);
+    expect(await processInfo(d, 'web')).toMatchObject({ statename: 'STARTING', pid: 0, description: 'waiting for db to be healthy (health starting)' });
+    expect((await processInfo(d, 'db')).description).toMatch(/^pid \d+, uptime 0:00:\d\d; health starting$/);
 
     touch(d, 'db.listen');
     const ok = await waitHealth(d, 'db', (x) => x.health === 'healthy', 'healthy');
@@ -511,8 +495,8 @@ autostart=false
     );
     expect(ready.body).toBe('ready\n');
     // The one-shot that exited as expected counts as ready, a program not autostarted does not count.
-    expect((await info(d, 'migrate')).statename).toBe('EXITED');
-    expect((await info(d, 'manual')).statename).toBe('STOPPED');
+    expect((await processInfo(d, 'migrate')).statename).toBe('EXITED');
+    expect((await processInfo(d, 'manual')).statename).toBe('STOPPED');
 
     rmSync(path.join(d.dir, 'healthy'));
     const again = await pollUntil(

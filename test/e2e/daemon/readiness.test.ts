@@ -15,6 +15,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { startDaemon, stopAllDaemons, SUPERVISORCTL, supervisorctl, type Daemon } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
+import { processInfo, waitInfo, waitState } from '../../helpers/process-info.js';
 import { isAlive, killTracked, track } from '../../helpers/procs.js';
 import { PYTHON } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
@@ -27,31 +28,9 @@ afterAll(removeTmpDirs);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-interface Info {
-  statename: string;
-  description: string;
-  spawnerr: string;
-  exitstatus: number;
-  pid: number;
-}
-
 /** `command=` of the sd_notify client in a mode, recording to <dir>/<name>.rec */
 const client = (name: string, mode: string): string => `command=${PYTHON} -u ${HERE}/notify_client.py %(here)s ${name} ${mode}`;
 
-const info = async (d: Daemon, name: string): Promise<Info> => (await d.rpc('supervisor.getProcessInfo', name)) as unknown as Info;
-
-function waitInfo(d: Daemon, name: string, pred: (i: Info) => boolean, what: string, timeout = 10_000): Promise<Info> {
-  return pollUntil(
-    async () => {
-      const i = await info(d, name);
-      return pred(i) && i;
-    },
-    { timeout, interval: 20, what: `${name}: ${what}` },
-  );
-}
-
-const waitState = (d: Daemon, name: string, state: string, timeout?: number): Promise<Info> =>
-  waitInfo(d, name, (i) => i.statename === state, state, timeout);
 
 /** What a client recorded. */
 function recs(d: Daemon, name: string): string[] {
@@ -134,7 +113,7 @@ describe('fastvisor: ready = notify', () => {
     chmodSync(dir, 0o777); // nobody writes its records here
     const d = await startDaemon('fastvisor', `[program:web]\n${client('web', 'ready')}\nready=notify\nstartsecs=20\nuser=nobody\n`, { dir });
     await waitInfo(d, 'web', (i) => i.description === 'warming up', 'STATUS=warming up');
-    const pid = (await info(d, 'web')).pid;
+    const pid = (await processInfo(d, 'web')).pid;
     expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\t65534\t/m);
     touch(d, 'step2');
     touch(d, 'go');
@@ -167,13 +146,13 @@ describe('fastvisor: ready = notify', () => {
     touch(d, 'step2');
     await waitInfo(d, 'web', (i) => i.description === 'second', 'STATUS=second');
     // Still STARTING: the start has not returned.
-    expect((await info(d, 'web')).statename).toBe('STARTING');
+    expect((await processInfo(d, 'web')).statename).toBe('STARTING');
     expect(ctl.exitCode).toBeNull();
     expect(out).toBe('');
     touch(d, 'go');
     expect(await done).toBe(0);
     expect(out).toBe('web: started\n');
-    expect((await info(d, 'web')).statename).toBe('RUNNING');
+    expect((await processInfo(d, 'web')).statename).toBe('RUNNING');
   });
 
   it('never READY=1: stopped with its stopsignal after startsecs, BACKOFF, and FATAL after startretries; startsecs=0 means no deadline', async () => {
@@ -211,7 +190,7 @@ describe('fastvisor: ready = notify', () => {
     ]);
 
     // All that time patient, with startsecs=0, waited for its READY=1 without a deadline.
-    expect(await info(d, 'patient')).toMatchObject({ statename: 'STARTING', pid: patient.pid, description: 'never ready' });
+    expect(await processInfo(d, 'patient')).toMatchObject({ statename: 'STARTING', pid: patient.pid, description: 'never ready' });
     expect(logLines(d).some((l) => l.includes('patient was not ready'))).toBe(false);
     expect(recs(d, 'patient').filter((l) => l.startsWith('start '))).toHaveLength(1);
   });
@@ -222,7 +201,7 @@ describe('fastvisor: ready = notify', () => {
     expect(recs(d, 'web')[0]).toMatch(new RegExp(`^start pid=${first.pid} pgid=${first.pid} NOTIFY_SOCKET=/\\S+ WATCHDOG_USEC=1000000$`));
     // 10 pets is 2 s, twice the watchdog: still the same child.
     await pollUntil(() => recs(d, 'web').filter((l) => l === 'pet').length >= 10, { what: '10 WATCHDOG=1' });
-    expect(await info(d, 'web')).toMatchObject({ statename: 'RUNNING', pid: first.pid });
+    expect(await processInfo(d, 'web')).toMatchObject({ statename: 'RUNNING', pid: first.pid });
     expect(logLines(d).some((l) => l.startsWith('WARN restarting web'))).toBe(false);
 
     touch(d, 'web.stop-pet');

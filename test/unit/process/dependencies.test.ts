@@ -26,18 +26,18 @@ describe('judgeDependency', () => {
     ['running: STOPPING', 'running', view(S.STOPPING), 'pending'],
     ['running: STOPPED', 'running', view(S.STOPPED), 'startable'],
     ['running: EXITED', 'running', view(S.EXITED), 'startable'],
-    ['running: FATAL', 'running', view(S.FATAL), 'failed'],
+    ['running: FATAL', 'running', view(S.FATAL), 'startable'],
     ['running: UNKNOWN', 'running', view(S.UNKNOWN), 'failed'],
     ['running: not added', 'running', undefined, 'pending'],
     ['healthy: RUNNING healthy', 'healthy', view(S.RUNNING, { health: 'healthy' }), 'met'],
     ['healthy: RUNNING starting', 'healthy', view(S.RUNNING, { health: 'starting' }), 'pending'],
     ['healthy: RUNNING unhealthy', 'healthy', view(S.RUNNING, { health: 'unhealthy' }), 'pending'],
-    ['healthy: FATAL', 'healthy', view(S.FATAL), 'failed'],
+    ['healthy: FATAL', 'healthy', view(S.FATAL), 'startable'],
     ['exited: RUNNING', 'exited', view(S.RUNNING), 'pending'],
     ['exited: EXITED expected', 'exited', view(S.EXITED, { exitedAsExpected: true }), 'met'],
     ['exited: EXITED unexpected', 'exited', view(S.EXITED), 'startable'],
     ['exited: STOPPED', 'exited', view(S.STOPPED), 'startable'],
-    ['exited: FATAL', 'exited', view(S.FATAL), 'failed'],
+    ['exited: FATAL', 'exited', view(S.FATAL), 'startable'],
   ];
   it.each(table)('%s', (_, condition, v, verdict) => {
     expect(judgeDependency(condition, 'db', v).verdict).toBe(verdict);
