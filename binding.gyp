@@ -10,6 +10,7 @@
         "native/io_loop.cc",
         "native/logfile.cc",
         "native/notify.cc",
+        "native/cgroup.cc",
         "native/backend.cc",
         "native/backend_poll.cc"
       ],

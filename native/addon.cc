@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "cgroup.h"
 #include "io_loop.h"
 #include "notify.h"
 #include "spawn.h"
@@ -220,6 +221,9 @@ bool read_plan(Napi::Env env, Addon* a, Napi::Value v, SpawnPlan* plan, ChannelS
     if (pg < 0 || pg > 2) return misuse(env, kSpawnUsage);
     plan->pgroup = static_cast<ProcessGroup>(pg);
   }
+  if (o.Has("cgroupProcs") && !o.Get("cgroupProcs").IsUndefined() && !read_strings(o.Get("cgroupProcs"), &plan->cgroup_procs))
+    return misuse(env, "spawn: cgroupProcs must be an array of cgroup.procs paths");
+  if (o.Has("cgroupDir") && o.Get("cgroupDir").IsString()) plan->cgroup_dir = o.Get("cgroupDir").As<Napi::String>().Utf8Value();
   if (!read_channel(env, a, o.Get("stdout"), &plan->stdout_mode, out, false) ||
       !read_channel(env, a, o.Get("stderr"), &plan->stderr_mode, err, true))
     return misuse(env, "spawn: stdout/stderr must be { mode, sink? } with an open sink id");
@@ -327,6 +331,58 @@ Napi::Value Kill(const Napi::CallbackInfo& info) {
   if (pid <= 1) return Napi::Number::New(env, -EINVAL);
   int rc = ::kill(info[2].ToBoolean() ? -pid : pid, sig);
   return Napi::Number::New(env, rc == 0 ? 0 : -errno);
+}
+
+// cgroupSetup(dirs: string[], writes: [path, value][]) -> 0 | { errno, path }
+Napi::Value CgroupSetup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> dirs;
+  if (info.Length() < 2 || !read_strings(info[0], &dirs) || !info[1].IsArray())
+    return usage(env, "Usage: cgroupSetup(dirs: string[], writes: [path: string, value: string][])");
+  std::vector<std::pair<std::string, std::string>> writes;
+  auto arr = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    std::vector<std::string> pair;
+    if (!read_strings(arr.Get(i), &pair) || pair.size() != 2) return usage(env, "cgroupSetup: each write is [path, value]");
+    writes.emplace_back(std::move(pair[0]), std::move(pair[1]));
+  }
+  std::string failed;
+  int rc = cgroup_setup(dirs, writes, &failed);
+  if (rc == 0) return Napi::Number::New(env, 0);
+  auto res = errno_result(env, rc);
+  res.Set("path", failed);
+  return res;
+}
+
+// cgroupSignal(dir, signal) -> processes signalled | -errno
+Napi::Value CgroupSignal(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    return usage(info.Env(), "Usage: cgroupSignal(dir: string, signal: number)");
+  return Napi::Number::New(info.Env(), cgroup_signal(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value()));
+}
+
+// cgroupKill(dir, how: 0 v2 | 1 v1 freezer | 2 v1) -> processes signalled | -errno
+Napi::Value CgroupKill(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    return usage(info.Env(), "Usage: cgroupKill(dir: string, how: 0 | 1 | 2)");
+  int how = info[1].As<Napi::Number>().Int32Value();
+  if (how < 0 || how > 2) return usage(info.Env(), "cgroupKill: how is 0 (v2), 1 (v1 freezer) or 2 (v1)");
+  return Napi::Number::New(info.Env(), cgroup_kill(info[0].As<Napi::String>().Utf8Value(), static_cast<CgroupKillHow>(how)));
+}
+
+// cgroupRead(path) -> string | -errno
+Napi::Value CgroupRead(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) return usage(info.Env(), "Usage: cgroupRead(path: string)");
+  std::string text;
+  int rc = cgroup_read(info[0].As<Napi::String>().Utf8Value(), &text);
+  if (rc < 0) return Napi::Number::New(info.Env(), rc);
+  return Napi::String::New(info.Env(), text);
+}
+
+// cgroupRemove(dir) -> 0 | -errno
+Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) return usage(info.Env(), "Usage: cgroupRemove(dir: string)");
+  return Napi::Number::New(info.Env(), cgroup_remove(info[0].As<Napi::String>().Utf8Value()));
 }
 
 Napi::Value WriteStdin(const Napi::CallbackInfo& info) {
@@ -558,6 +614,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
   exports.Set("rlimit", Napi::Function::New(env, Rlimit));
+  exports.Set("cgroupSetup", Napi::Function::New(env, CgroupSetup));
+  exports.Set("cgroupSignal", Napi::Function::New(env, CgroupSignal));
+  exports.Set("cgroupKill", Napi::Function::New(env, CgroupKill));
+  exports.Set("cgroupRead", Napi::Function::New(env, CgroupRead));
+  exports.Set("cgroupRemove", Napi::Function::New(env, CgroupRemove));
   return exports;
 }
 

@@ -21,6 +21,7 @@ enum class SpawnStage : int32_t {
   kExec = 9,
   kDevnull = 10,  // parent: opening /dev/null for a discarded channel
   kPidfd = 11,    // parent: watching the child for its exit
+  kCgroup = 12,   // parent: opening cgroup.procs; child: writing itself into it
 };
 
 inline const char* spawn_stage_name(SpawnStage s) {
@@ -37,6 +38,7 @@ inline const char* spawn_stage_name(SpawnStage s) {
     case SpawnStage::kExec: return "exec";
     case SpawnStage::kDevnull: return "devnull";
     case SpawnStage::kPidfd: return "pidfd";
+    case SpawnStage::kCgroup: return "cgroup";
   }
   return "unknown";
 }

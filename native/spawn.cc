@@ -128,8 +128,8 @@ void close_other_fds(int keep, int max_fd) {
     if (fd != keep) close(fd);
 }
 
-[[noreturn]] void child_exec(const SpawnPlan& plan, char* const* argv, char* const* envp,
-                             int stdin_r, int stdout_w, int stderr_w, int errfd, int max_fd) {
+[[noreturn]] void child_exec(const SpawnPlan& plan, char* const* argv, char* const* envp, const int* cg_fds,
+                             size_t n_cg, int stdin_r, int stdout_w, int stderr_w, int errfd, int max_fd) {
   // Dispositions first, while every signal is still blocked (the parent
   // blocked them before fork): a signal delivered now would otherwise run
   // Node's handler in this copy of the daemon and write into libuv's signal
@@ -145,6 +145,19 @@ void close_other_fds(int keep, int max_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Into the program's cgroups before anything else, so that every process
+  // it ever starts is born there and its limits hold from the first
+  // instruction of the program. "0" means the writing process; the fds were
+  // opened before fork, so this is one write(2) each. n_cg is 0 when
+  // clone3(CLONE_INTO_CGROUP) placed the child already.
+  for (size_t i = 0; i < n_cg; i++) {
+    ssize_t r;
+    do {
+      r = write(cg_fds[i], "0", 1);
+    } while (r < 0 && errno == EINTR);
+    if (r != 1) child_fail(errfd, SpawnStage::kCgroup, r < 0 ? errno : EIO);
+  }
 
   if (plan.pgroup == ProcessGroup::kNewSession) {
     if (setsid() < 0) child_fail(errfd, SpawnStage::kSetpgid, errno);
@@ -178,13 +191,17 @@ struct ChildArgs {
   const SpawnPlan* plan;
   char* const* argv;
   char* const* envp;
+  const int* cg_fds;
+  size_t n_cg;
+  int cg_dirfd;  // v2 leaf for clone3(CLONE_INTO_CGROUP), or -1
+  bool cg_error; // set when clone3 failed because of the cgroup
   int stdin_r, stdout_w, stderr_w, errfd, max_fd;
 };
 
 #if defined(__linux__)
 int child_entry(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
-  child_exec(*a->plan, a->argv, a->envp, a->stdin_r, a->stdout_w, a->stderr_w, a->errfd, a->max_fd);
+  child_exec(*a->plan, a->argv, a->envp, a->cg_fds, a->n_cg, a->stdin_r, a->stdout_w, a->stderr_w, a->errfd, a->max_fd);
 }
 
 // clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does: the child runs on
@@ -194,7 +211,42 @@ int child_entry(void* p) {
 // supervisor at 500 programs. The child only makes system calls (child_exec),
 // touches nothing of the parent's memory but its own arguments, and the
 // parent blocked every signal before, so no handler of the parent runs in it.
+#if defined(SYS_clone3)
+// The kernel's struct clone_args (linux/sched.h), up to `cgroup` (v2, 5.7).
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+#endif
+
 pid_t start_child(ChildArgs* args) {
+#if defined(SYS_clone3)
+  if (args->cg_dirfd >= 0) {
+    // clone3(CLONE_INTO_CGROUP): the child is born in its cgroup, so it
+    // never runs a single instruction outside. Without CLONE_VM (a raw
+    // clone3 cannot hand the child a new stack without assembly): the child
+    // gets a copy of the address space, as with fork, and returns here on
+    // its copy of this stack. CLONE_VFORK still holds the parent until exec.
+    CloneArgs ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_VFORK | kCloneIntoCgroup;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = static_cast<uint64_t>(args->cg_dirfd);
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) {
+      child_exec(*args->plan, args->argv, args->envp, nullptr, 0, args->stdin_r, args->stdout_w, args->stderr_w,
+                 args->errfd, args->max_fd);
+    }
+    if (pid > 0) return static_cast<pid_t>(pid);
+    // ENOSYS / E2BIG / EINVAL: a kernel without clone3 or without
+    // CLONE_INTO_CGROUP; the child writes itself into cgroup.procs instead.
+    // Anything else (EBUSY, EACCES…) is the cgroup's answer: report it.
+    if (errno != ENOSYS && errno != E2BIG && errno != EINVAL) {
+      args->cg_error = true;
+      return -1;
+    }
+  }
+#endif
   const size_t stack_size = 64 * 1024;
   void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
@@ -209,7 +261,7 @@ pid_t start_child(ChildArgs* args) {
 pid_t start_child(ChildArgs* args) {
   pid_t pid = fork();
   if (pid == 0)
-    child_exec(*args->plan, args->argv, args->envp, args->stdin_r, args->stdout_w, args->stderr_w, args->errfd,
+    child_exec(*args->plan, args->argv, args->envp, args->cg_fds, args->n_cg, args->stdin_r, args->stdout_w, args->stderr_w, args->errfd,
                args->max_fd);
   return pid;
 }
@@ -252,7 +304,7 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   }
   // Spawning down to the last descriptor would leave the daemon unable to
   // accept a control connection or open a log file: refuse before that.
-  if (fds_short(kSpawnFds)) {
+  if (fds_short(kSpawnFds + static_cast<int>(plan.cgroup_procs.size()))) {
     out->stage = SpawnStage::kPipe;
     return -EMFILE;
   }
@@ -274,11 +326,38 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
 
   int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, ep[2] = {-1, -1};
   int devnull = -1;
+  int cg_dirfd = -1;
+  std::vector<int> cg_fds;
   int rc = 0;
   auto cleanup = [&]() {
-    for (int* fd : {&in[0], &in[1], &outp[0], &outp[1], &errp[0], &errp[1], &ep[0], &ep[1], &devnull})
+    for (int* fd : {&in[0], &in[1], &outp[0], &outp[1], &errp[0], &errp[1], &ep[0], &ep[1], &devnull, &cg_dirfd})
       close_fd(fd);
+    for (int& fd : cg_fds) close_fd(&fd);
   };
+
+  // cgroups: opened here, so the child only has to write(2) (or clone3
+  // places it). O_CLOEXEC: they must not reach the program either.
+  for (const auto& procs : plan.cgroup_procs) {
+    int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      rc = -errno;
+      cleanup();
+      out->stage = SpawnStage::kCgroup;
+      return rc;
+    }
+    cg_fds.push_back(fd);
+  }
+#if defined(__linux__)
+  if (!plan.cgroup_dir.empty()) {
+    cg_dirfd = open(plan.cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg_dirfd < 0) {
+      rc = -errno;
+      cleanup();
+      out->stage = SpawnStage::kCgroup;
+      return rc;
+    }
+  }
+#endif
 
   if ((rc = make_pipe(in)) < 0 || (rc = make_pipe(ep)) < 0) {
     cleanup();
@@ -314,7 +393,8 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  ChildArgs args{&plan, argv.data(), envp.data(), in[0], child_out, child_err, ep[1], max_fd};
+  ChildArgs args{&plan, argv.data(), envp.data(), cg_fds.data(), cg_fds.size(), cg_dirfd, false,
+                 in[0], child_out, child_err, ep[1], max_fd};
   if (observer) observer->before_fork();
   pid_t pid = start_child(&args);
   int fork_errno = errno;
@@ -322,9 +402,11 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
     cleanup();
-    out->stage = SpawnStage::kFork;
+    out->stage = args.cg_error ? SpawnStage::kCgroup : SpawnStage::kFork;
     return -fork_errno;
   }
+  for (int& fd : cg_fds) close_fd(&fd);
+  close_fd(&cg_dirfd);
 
   // Our copies of the child's ends must go, or we would never see EOF.
   close_fd(&in[0]);

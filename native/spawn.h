@@ -39,6 +39,12 @@ struct SpawnPlan {
   StdioMode stdout_mode = StdioMode::kPipe;
   StdioMode stderr_mode = StdioMode::kPipe;
   bool want_pidfd = false;         // Linux: also return a pidfd for the child
+  // Linux cgroups: the child is in these before exec. cgroup_procs: one
+  // cgroup.procs file per hierarchy, which the child writes "0" into
+  // between fork and exec. cgroup_dir (v2 only): the leaf directory for
+  // clone3(CLONE_INTO_CGROUP), tried first; the writes are the fallback.
+  std::vector<std::string> cgroup_procs;
+  std::string cgroup_dir;
 };
 
 struct SpawnResult {

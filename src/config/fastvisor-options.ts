@@ -7,6 +7,7 @@
 import { boolean, ValueError } from './datatypes.js';
 import { EnvFileError, parseEnvFileList, type EnvFileRef } from './env-file.js';
 import type {
+  CgroupLimits,
   DependencyCondition,
   DependencySpec,
   FastvisorProgramOptions,
@@ -163,6 +164,81 @@ export function parseHealthCheck(value: string): HealthCheckSpec {
   throw new ValueError(`healthcheck: '${v}' is not ${HEALTHCHECK_FORMS}`);
 }
 
+// supervisord's byte sizes (KB, MB, GB: powers of 1024) and systemd's (K, M,
+// G, T and the KiB/MiB… spellings, also powers of 1024), plus plain bytes.
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** memory_max= and memory_high=: `512MB`, `1GiB`, `256M`, `1048576`; `max`/`infinity`: no limit (null). */
+export function memoryBytes(value: string, option: string): number | null {
+  const v = value.trim();
+  if (/^(max|infinity)$/i.test(v)) return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?$/i.exec(v);
+  if (!m) throw new ValueError(`${option}: invalid size '${v}' (use e.g. 512MB, 1GiB, 256M or a number of bytes)`);
+  const bytes = Math.floor(Number(m[1]) * BYTE_UNITS[(m[2] ?? m[3] ?? '').toLowerCase()]!);
+  // The kernel rounds to pages; a limit under one page would kill the program at its first allocation.
+  if (!(bytes >= 4096) || !Number.isSafeInteger(bytes)) throw new ValueError(`${option}: ${v} is not between 4KB and 8PB`);
+  return bytes;
+}
+
+function wholeNumber(value: string, option: string, min: number, max: number): number {
+  const v = value.trim();
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new ValueError(`${option}: '${v}' is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** cpu_max=: systemd's CPUQuota, `50%` of one CPU, `200%` for two. */
+export function cpuPercent(value: string, option: string): number {
+  const v = value.trim();
+  const m = /^(\d+(?:\.\d+)?)\s*%$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n >= 1 && n <= 100000)) throw new ValueError(`${option}: '${v}' is not a percentage of one CPU from 1% up (e.g. 50%, 200%)`);
+  return n;
+}
+
+/** The cgroup options of a [program:x]; get() as in readFastvisorProgramOptions. */
+export function readCgroupOptions(get: (option: string, def: string, doExpand?: boolean) => string): {
+  cgroup: CgroupLimits;
+  kill_mode: 'group' | 'cgroup' | null;
+} {
+  const opt = (option: string): string | null => {
+    // Not %-expanded, so `50%` needs no `%%`.
+    const v = get(option, UNSET, false);
+    return v === UNSET ? null : v;
+  };
+  const maybe = <T>(option: string, parse: (v: string) => T | null): T | null => {
+    const v = opt(option);
+    return v === null ? null : parse(v);
+  };
+  const tasks = (v: string): number | null => (/^\s*(max|infinity)\s*$/i.test(v) ? null : wholeNumber(v, 'pids_max', 1, 4194304));
+  const cgroup: CgroupLimits = {
+    memory_max: maybe('memory_max', (v) => memoryBytes(v, 'memory_max')),
+    memory_high: maybe('memory_high', (v) => memoryBytes(v, 'memory_high')),
+    cpu_max: maybe('cpu_max', (v) => cpuPercent(v, 'cpu_max')),
+    cpu_weight: maybe('cpu_weight', (v) => wholeNumber(v, 'cpu_weight', 1, 10000)),
+    pids_max: maybe('pids_max', tasks),
+    io_weight: maybe('io_weight', (v) => wholeNumber(v, 'io_weight', 1, 10000)),
+  };
+  const mode = opt('kill_mode');
+  let kill_mode: 'group' | 'cgroup' | null = null;
+  if (mode !== null) {
+    const m = mode.trim().toLowerCase();
+    if (m !== 'group' && m !== 'cgroup') throw new ValueError(`kill_mode: '${mode.trim()}' is neither 'group' nor 'cgroup'`);
+    kill_mode = m;
+  }
+  return { cgroup, kill_mode };
+}
+
+/** [supervisord] cgroup_root=: a cgroup path such as `/fastvisor`; '' or unset: null (the default). */
+export function cgroupRoot(value: string): string | null {
+  const v = value.trim();
+  if (v === '') return null;
+  if (!v.startsWith('/') || v.split('/').some((p) => p === '.' || p === '..') || v.includes('\0')) {
+    throw new ValueError(`cgroup_root: '${v}' is not an absolute cgroup path such as /fastvisor`);
+  }
+  return v.replace(/\/+$/, '') || '/';
+}
+
 // What get() returns for an option that is not set: no config value is a lone NUL.
 const UNSET = '\u0000';
 
@@ -256,5 +332,6 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     healthcheck_retries,
     healthcheck_start_period,
     healthcheck_action,
+    ...readCgroupOptions(get),
   };
 }

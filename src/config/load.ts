@@ -144,6 +144,7 @@ export function loadConfig(opts: LoadOptions): Model {
         strip_ansi: o.strip_ansi ?? sd.strip_ansi,
         environment: sd.environment,
         identifier,
+        cgroup_root: sd.cgroup_root,
       },
       groups,
       servers,

@@ -99,6 +99,30 @@ export interface FastvisorProgramOptions {
   healthcheck_start_period: number;
   /** what unhealthy does: 'restart' (stop, then start again) or 'none' (report only) */
   healthcheck_action: 'restart' | 'none';
+  /** cgroup limits (Linux; systemd's meanings); all null and kill_mode null: no cgroup at all */
+  cgroup: CgroupLimits;
+  /**
+   * who a stop and a kill reach: null (stopasgroup/killasgroup decide, as in
+   * supervisord), 'group' (the process group, both signals), 'cgroup' (every
+   * process in the program's cgroup, however it was forked)
+   */
+  kill_mode: 'group' | 'cgroup' | null;
+}
+
+/** Resource limits for a process's own cgroup; null: not set. */
+export interface CgroupLimits {
+  /** bytes: the hard limit (v2 memory.max, v1 memory.limit_in_bytes); past it, the OOM killer */
+  memory_max: number | null;
+  /** bytes: reclaim pressure above this (v2 memory.high, v1 memory.soft_limit_in_bytes) */
+  memory_high: number | null;
+  /** percent of one CPU: 50 is half a core, 200 two cores */
+  cpu_max: number | null;
+  /** 1-10000, 100 is the default share */
+  cpu_weight: number | null;
+  /** most tasks (processes and threads) at once */
+  pids_max: number | null;
+  /** 1-10000, 100 is the default share */
+  io_weight: number | null;
 }
 
 /** One entry of depends_on=: `a`, `g:*`, `g:name`, each with an optional `:running|:healthy|:exited`. */
@@ -202,6 +226,8 @@ export interface SupervisordConfig {
   strip_ansi: boolean;
   environment: Record<string, string>;
   identifier: string;
+  /** fastvisor: where the programs' cgroups go, as a cgroup path (`/fastvisor`); null: `<daemon's cgroup>/fastvisor` */
+  cgroup_root: string | null;
 }
 
 export interface SupervisorctlConfig {

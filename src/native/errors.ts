@@ -17,6 +17,7 @@ export const SpawnStage = {
   exec: 9,
   devnull: 10,
   pidfd: 11,
+  cgroup: 12,
 } as const;
 export type SpawnStageName = keyof typeof SpawnStage;
 
@@ -94,6 +95,9 @@ export function spawnError(errno: number, stageNumber: number, ctx: SpawnContext
       break;
     case 'fork':
       message = `couldn't fork for '${ctx.file}': ${code}`;
+      break;
+    case 'cgroup':
+      message = `couldn't move the child of '${ctx.file}' into its cgroup: ${code}`;
       break;
     default:
       message = `couldn't spawn '${ctx.file}' (${stage}): ${code}`;

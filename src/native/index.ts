@@ -40,6 +40,11 @@ interface Addon {
   closeNotify(socket: number): void;
   lookupUser(name: string): UserInfo | { errno: number };
   reapOrphans(on: boolean): number;
+  cgroupSetup(dirs: string[], writes: Array<[string, string]>): number | { errno: number; path: string };
+  cgroupSignal(dir: string, signal: number): number;
+  cgroupKill(dir: string, how: 0 | 1 | 2): number;
+  cgroupRead(path: string): string | number;
+  cgroupRemove(dir: string): number;
 }
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -149,6 +154,12 @@ export interface SpawnRequest {
   stdout?: ChannelRequest;
   /** 'stdout' sends stderr down the stdout pipe (redirect_stderr) */
   stderr?: ChannelRequest | 'stdout';
+  /**
+   * Linux cgroups, made beforehand (cgroupfs.setup): the child enters them
+   * between fork and exec. procs: one cgroup.procs per hierarchy; dir (v2):
+   * the leaf for clone3(CLONE_INTO_CGROUP), tried first.
+   */
+  cgroup?: { procs: string[]; dir?: string };
 }
 
 export interface Spawned {
@@ -387,6 +398,44 @@ export class IoCore {
   }
 }
 
+/** How cgroupfs.kill reaches everything: v2 (cgroup.kill, else freeze), v1 with a freezer, v1 without. */
+export type CgroupKillHow = 'v2' | 'v1-freezer' | 'v1';
+
+/**
+ * cgroupfs (Linux): the system work behind fastvisor's cgroups. Which files
+ * and values is decided in process/; these make, write, signal, read and
+ * remove. cgroupfs answers at once, so they run on the calling (JS) thread.
+ */
+export const cgroupfs = {
+  /** mkdir -p each dir, then each [path, value] written in order; throws a NativeError naming the failing path. */
+  setup(dirs: string[], writes: Array<[string, string]>): void {
+    const r = addon.cgroupSetup(dirs, writes);
+    if (typeof r === 'object') throw nativeError(r.errno, 'write', `${r.path}: ${errnoName(r.errno)}`, r.path);
+  },
+  /** The signal to every process in dir/cgroup.procs; how many got it (0 when the file is gone). */
+  signal(dir: string, signal: number | NodeJS.Signals): number {
+    const r = addon.cgroupSignal(dir, signalNumber(signal));
+    return r < 0 ? 0 : r;
+  },
+  /** SIGKILL to everything in the cgroup, forks in flight included; throws on failure (ENOENT: already gone is 0). */
+  kill(dir: string, how: CgroupKillHow): number {
+    const r = addon.cgroupKill(dir, how === 'v2' ? 0 : how === 'v1-freezer' ? 1 : 2);
+    if (r >= 0) return r;
+    if (errnoName(-r) === 'ENOENT') return 0;
+    throw nativeError(-r, 'write', `killing cgroup ${dir}: ${errnoName(-r)}`, dir);
+  },
+  /** A small cgroup file's text; null when it cannot be read. */
+  read(file: string): string | null {
+    const r = addon.cgroupRead(file);
+    return typeof r === 'string' ? r : null;
+  },
+  /** rmdir: true when gone (or was not there), false while processes are left (EBUSY) or it has sub-cgroups. */
+  remove(dir: string): boolean {
+    const r = addon.cgroupRemove(dir);
+    return r === 0 || errnoName(-r) === 'ENOENT';
+  },
+};
+
 function spawnPlan(req: SpawnRequest): unknown {
   const env = Array.isArray(req.env) ? req.env : Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
   const channel = (c: ChannelRequest | undefined) => ({
@@ -407,6 +456,8 @@ function spawnPlan(req: SpawnRequest): unknown {
     pgroup: req.processGroup === 'inherit' ? 0 : req.processGroup === 'session' ? 2 : 1,
     stdout: channel(req.stdout),
     stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
+    cgroupProcs: req.cgroup?.procs,
+    cgroupDir: req.cgroup?.dir,
   };
 }
 

@@ -154,8 +154,11 @@ export type MachineEvent =
    * `spawned` followed by `exited` with code 127.
    */
   | { kind: 'spawnFailed'; message: string }
-  /** the child was reaped: finish() */
-  | { kind: 'exited'; pid: number; code: number | null; signal: number | null; coreDumped?: boolean }
+  /**
+   * the child was reaped: finish(). cause (fastvisor) replaces the decoded
+   * status in the lines, e.g. `killed by the OOM killer (memory_max 512MB)`.
+   */
+  | { kind: 'exited'; pid: number; code: number | null; signal: number | null; coreDumped?: boolean; cause?: string }
   /** a kill effect failed; code is the errno name, message the error text */
   | { kind: 'killFailed'; purpose: KillPurpose; code: string; message: string }
   /** time passed (a timer fired, or the driver looks in: once when the process is created, for autostart): transition() */
@@ -561,7 +564,8 @@ function reaped(w: Work, e: EventOf<'exited'>, branch: (es: number, msg: string)
     reapedUnknown(w, e);
     return;
   }
-  const [es, msg] = decodeWaitStatus(e);
+  const [es, decoded] = decodeWaitStatus(e);
+  const msg = e.cause ?? decoded;
   w.s.laststop = w.now;
   branch(es, msg);
   w.s.pid = 0;

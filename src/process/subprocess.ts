@@ -26,6 +26,8 @@ import {
   type MachineEvent,
   type ProcessStatus,
 } from './machine.js';
+import { oomCause, wantsCgroup } from './cgroup-plan.js';
+import type { Cgroups, ProcessCgroup } from './cgroups.js';
 import { LineMatcher, readNotify, readyPattern } from './readiness.js';
 import { machineConfigFor, ProgramSchedule, scheduleNote, type LastExit } from './schedule.js';
 import { childEnvironment, execArgs, pathForConfig, SpawnRefused } from './spawn-plan.js';
@@ -63,9 +65,16 @@ export interface ProcessHost {
   notifyRoute(socket: number, proc: Subprocess | null): void;
   /** a helper child (a health check command): its exit and output go to handler */
   adopt(child: number, handler: CheckChild): void;
+  /** cgroups (fastvisor): detected at the first process that asks */
+  readonly cgroups: Cgroups;
 }
 
 type Channel = 'stdout' | 'stderr';
+
+const SIGKILL = 9;
+/** Removal retries of an emptied cgroup whose processes are still on their way out: 100 x 50 ms. */
+const CGROUP_REMOVE_TRIES = 100;
+const CGROUP_REMOVE_RETRY_MS = 50;
 
 export class Subprocess {
   status: ProcessStatus = initialStatus;
@@ -99,6 +108,12 @@ export class Subprocess {
   /** sd_notify STATUS= / MAINPID= / STOPPING=1 of the current child */
   private notified: { status: string | null; mainpid: number | null; stopping: boolean } = { status: null, mainpid: null, stopping: false };
   private watchdog: Timer | null = null;
+  /** the current (or last, until removed) child's cgroup; null without cgroup options */
+  private cgroup: ProcessCgroup | null = null;
+  /** retrying the removal of an emptied cgroup whose processes are still dying */
+  private cgroupRemoval: Timer | null = null;
+  /** `killed by the OOM killer (…)` for the description, until the next start */
+  private oomNote: string | null = null;
 
   constructor(
     readonly config: ProcessConfig,
@@ -279,6 +294,11 @@ export class Subprocess {
       this.queue.push({ kind: 'spawnFailed', message: ready });
       return;
     }
+    const cgroup = this.prepareCgroup();
+    if (typeof cgroup === 'string') {
+      this.queue.push({ kind: 'spawnFailed', message: cgroup });
+      return;
+    }
     const matchOutput = this.matchers !== null;
     this.hubTaps = { stdout: out.tap, stderr: err.tap };
     const req: SpawnRequest = {
@@ -293,7 +313,7 @@ export class Subprocess {
       stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap || matchOutput, stripAnsi: host.stripAnsi && !out.raw },
       stderr: config.redirect_stderr
         ? 'stdout'
-        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },
+        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },      ...(cgroup ? { cgroup: cgroup.request() } : {}),
     };
     if (this.spawnNow) {
       // startProcess: on this thread, as supervisord forks, so the reply can
@@ -337,6 +357,8 @@ export class Subprocess {
 
   private spawnFailed(e: NativeError, argv0: string): MachineEvent[] {
     const { config } = this;
+    // Nothing ran in it (a child that failed before exec is reaped already).
+    this.releaseCgroup();
     if (e.pid !== undefined) {
       // Failed after fork (setuid, chdir, exec): as supervisord's child, say
       // why on stderr, then the child is gone with 127.
@@ -384,6 +406,7 @@ export class Subprocess {
       if (this.matchers && this.config.fastvisor.ready.kind === 'log') notes.push('waiting for its ready line');
       if (this.state === ProcessState.STARTING && this.config.fastvisor.ready.kind === 'notify' && !this.notified.status) notes.push('waiting for READY=1');
     }
+    if (this.oomNote && !this.status.pid) notes.push(this.oomNote);
     const health = this.healthMonitor ? healthNote(this.healthMonitor.status) : null;
     if (health) notes.push(health);
     const scheduled = this.scheduleNote(wall);
@@ -463,6 +486,15 @@ export class Subprocess {
 
   private kill(pid: number, signal: number, group: boolean, purpose: 'kill' | 'signal'): void {
     try {
+      // kill_mode=cgroup: a stop or kill reaches every process of the cgroup,
+      // however it was forked; the main pid still answers for ESRCH.
+      if (purpose === 'kill' && this.cgroup && this.config.fastvisor.kill_mode === 'cgroup') {
+        const alive = this.host.core.kill(pid, signal, true);
+        if (signal === SIGKILL) this.cgroup.kill();
+        else this.cgroup.signal(signal);
+        if (!alive) this.queue.push({ kind: 'killFailed', purpose, code: 'ESRCH', message: `[Errno 3] No such process` });
+        return;
+      }
       if (!this.host.core.kill(pid, signal, group)) {
         this.queue.push({ kind: 'killFailed', purpose, code: 'ESRCH', message: `[Errno 3] No such process` });
       }
@@ -475,8 +507,78 @@ export class Subprocess {
   /** The child was reaped (native exit event). */
   exited(e: { pid: number; code: number | null; signal: number | null; coreDumped: boolean }): void {
     this.child = 0;
+    const cause = e.pid === this.pid ? this.cgroupExited(e.signal) : undefined;
     if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
-    this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped });
+    this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause } : {}) });
+  }
+
+  // ---- fastvisor: cgroups --------------------------------------------------
+
+  /** The cgroup for this spawn (limits written), null without cgroup options, or why it cannot be made. */
+  private prepareCgroup(): ProcessCgroup | null | string {
+    const f = this.config.fastvisor;
+    if (!wantsCgroup(f.cgroup, f.kill_mode)) return null;
+    this.cgroupRemoval?.cancel();
+    this.cgroupRemoval = null;
+    this.oomNote = null;
+    const cg = this.host.cgroups.prepare(this.groupName, this.config.name, f.cgroup, f.kill_mode);
+    if (typeof cg === 'string') return cg;
+    this.cgroup = cg;
+    return cg;
+  }
+
+  // The main process is gone: OOM kills are told as such, kill_mode=cgroup
+  // takes whatever it left behind, and the cgroup goes once empty.
+  private cgroupExited(signal: number | null): string | undefined {
+    const cg = this.cgroup;
+    if (!cg) return undefined;
+    let cause: string | undefined;
+    const ooms = cg.oomKillsSinceSpawn();
+    if (ooms > 0) {
+      const why = oomCause(cg.limits);
+      if (signal === SIGKILL) {
+        cause = why;
+        this.oomNote = why;
+      }
+      this.host.log.warn(`oom: ${this.config.name}: ${ooms === 1 ? '1 process' : `${ooms} processes`} of its cgroup ${why}`);
+    }
+    if (this.config.fastvisor.kill_mode === 'cgroup') {
+      try {
+        cg.kill();
+      } catch (err) {
+        this.host.log.warn(`cgroup of ${this.config.name}: ${(err as Error).message}`);
+      }
+    }
+    this.releaseCgroup();
+    return cause;
+  }
+
+  /** A cgroup removal is still being retried (shutdown waits for it, briefly). */
+  get cgroupPending(): boolean {
+    return this.cgroupRemoval !== null;
+  }
+
+  // Killed processes leave their cgroup a moment after the signal: retry the
+  // removal on a timer, for a while. With kill_mode=group a daemonized
+  // grandchild may stay for good; its cgroup then stays (and is reused).
+  private releaseCgroup(attempt = 0): void {
+    const cg = this.cgroup;
+    if (!cg) return;
+    if (cg.remove()) {
+      this.cgroup = null;
+      this.cgroupRemoval = null;
+      return;
+    }
+    if (attempt >= CGROUP_REMOVE_TRIES) {
+      this.cgroupRemoval = null;
+      this.host.log.warn(`cgroup of ${this.config.name} not removed: processes are left in ${cg.plan.dirs.join(', ')}${this.config.fastvisor.kill_mode === 'cgroup' ? '' : ' (kill_mode=cgroup would stop them too)'}`);
+      return;
+    }
+    const clock = this.host.clock;
+    this.cgroupRemoval = clock.setTimer(clock.now() + CGROUP_REMOVE_RETRY_MS, () => {
+      this.cgroupRemoval = null;
+      if (this.cgroup === cg && !this.child) this.releaseCgroup(attempt + 1);
+    });
   }
 
   sink(channel: Channel): LogSink | null {
@@ -522,6 +624,9 @@ export class Subprocess {
     this.watchdog = null;
     this.closeNotify();
     for (const s of Object.values(this.sinks)) s?.close();
+    this.cgroupRemoval?.cancel();
+    this.cgroupRemoval = null;
+    if (this.cgroup && !this.child && this.cgroup.remove()) this.cgroup = null;
   }
 
   // ---- fastvisor: readiness, health, watchdog ------------------------------
@@ -686,6 +791,8 @@ function processGroupOf(pid: number): number | null {
 
 // The machine's view of fastvisor's readiness and dependency options.
 function withFastvisorRules(config: ProcessConfig): ProcessConfig & MachineConfig {
+  // kill_mode=group: both signals to the process group (stopasgroup + killasgroup).
+  if (config.fastvisor.kill_mode === 'group') config = { ...config, stopasgroup: true, killasgroup: true };
   const f = config.fastvisor;
   const dependsOn = f.dependencies.length > 0;
   const readyBy = f.ready.kind === 'started' ? 'startsecs' : 'signal';

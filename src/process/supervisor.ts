@@ -12,6 +12,8 @@ import type { Model, ProcessGroupConfig } from '../config/model.js';
 import type { MainLog } from '../log/main-log.js';
 import type { IoCore, NativeEvent, SinkFaultEvent, SinkRecoveredEvent } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
+import { wantsCgroup } from './cgroup-plan.js';
+import { Cgroups } from './cgroups.js';
 import { DependencyGate } from './dependency-gate.js';
 import { EventHub } from './event-hub.js';
 import type { CheckChild } from './health-command.js';
@@ -89,6 +91,7 @@ export class Supervisor {
         else this.notifySockets.delete(socket);
       },
       adopt: (child, handler) => this.helpers.set(child, handler),
+      cgroups: new Cgroups(deps.log, s.cgroup_root),
     };
     this.dependencies = new DependencyGate(
       (key) => {
@@ -120,6 +123,10 @@ export class Supervisor {
    * first transition: autostart in priority order.
    */
   start(): void {
+    // cgroups: detected (and named in the log) at start when any program uses them.
+    if (this.model.groups.some((g) => g.processes.some((p) => wantsCgroup(p.fastvisor.cgroup, p.fastvisor.kill_mode)))) {
+      this.host.cgroups.layout();
+    }
     for (const g of this.model.groups) this.addProcessGroup(g, false);
     this.dependencies.rebuild(this.allProcesses());
     this.events.notify({ name: 'SUPERVISOR_STATE_CHANGE_RUNNING' });
@@ -350,14 +357,16 @@ export class Supervisor {
           if (unstopped.some(mayStop)) break;
         }
         const unstopped = this.allProcesses().filter((p) => !STOPPED_STATES.includes(p.state));
-        if (!unstopped.length) {
+        // Stopped, but a cgroup still empties (its killed processes are on their way out): a moment more.
+        const cgroupsPending = !unstopped.length && this.allProcesses().some((p) => p.cgroupPending);
+        if (!unstopped.length && !cgroupsPending) {
           timer?.cancel();
           off?.();
           resolve();
           return;
         }
         const now = clock.now();
-        if (now > lastReport + SHUTDOWN_REPORT_MS) {
+        if (unstopped.length && now > lastReport + SHUTDOWN_REPORT_MS) {
           this.log.info(`waiting for ${unstopped.map((p) => p.name).join(', ')} to die`);
           lastReport = now;
         }

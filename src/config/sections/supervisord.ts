@@ -14,7 +14,7 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
-import { environmentFiles } from '../fastvisor-options.js';
+import { cgroupRoot, environmentFiles } from '../fastvisor-options.js';
 import { gettempdir } from '../pypath.js';
 
 export interface SupervisordSection {
@@ -37,6 +37,8 @@ export interface SupervisordSection {
   environment: Record<string, string>;
   /** fastvisor only: dotenv files for every program (merged into each program's list by loadConfig) */
   environment_file: Array<{ path: string; optional: boolean }>;
+  /** fastvisor only: where the programs' cgroups go; null: under the daemon's own cgroup */
+  cgroup_root: string | null;
 }
 
 export interface SupervisordContext {
@@ -80,6 +82,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   for (const [k, v] of Object.entries(environment)) p.expansions[`ENV_${k}`] = v;
   // fastvisor only: env files for every program, read before the program's own.
   const environment_file = environmentFiles(get('environment_file', ''));
+  const cgroup_root = cgroupRoot(get('cgroup_root', ''));
 
   return {
     minfds,
@@ -100,5 +103,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     strip_ansi,
     environment,
     environment_file,
+    cgroup_root,
   };
 }

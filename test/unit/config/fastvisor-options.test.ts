@@ -52,6 +52,8 @@ describe('fastvisor-only program options', () => {
       healthcheck_retries: 3,
       healthcheck_start_period: 0,
       healthcheck_action: 'restart',
+      cgroup: { memory_max: null, memory_high: null, cpu_max: null, cpu_weight: null, pids_max: null, io_weight: null },
+      kill_mode: null,
     });
   });
 

@@ -98,7 +98,8 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  const { environment, ...sd } = m.supervisord;
+  // cgroup_root is fastvisor's (checked in fastvisor-options.test.ts).
+  const { environment, cgroup_root: _cgroupRoot, ...sd } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
