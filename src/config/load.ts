@@ -144,6 +144,7 @@ export function loadConfig(opts: LoadOptions): Model {
         strip_ansi: o.strip_ansi ?? sd.strip_ansi,
         environment: sd.environment,
         identifier,
+        metrics: sd.metrics,
       },
       groups,
       servers,

@@ -202,6 +202,8 @@ export interface SupervisordConfig {
   strip_ansi: boolean;
   environment: Record<string, string>;
   identifier: string;
+  /** fastvisor only: GET /metrics (Prometheus) on the HTTP servers; `metrics = false` turns it off */
+  metrics: boolean;
 }
 
 export interface SupervisorctlConfig {

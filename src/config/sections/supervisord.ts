@@ -37,6 +37,8 @@ export interface SupervisordSection {
   environment: Record<string, string>;
   /** fastvisor only: dotenv files for every program (merged into each program's list by loadConfig) */
   environment_file: Array<{ path: string; optional: boolean }>;
+  /** fastvisor only: GET /metrics on the HTTP servers */
+  metrics: boolean;
 }
 
 export interface SupervisordContext {
@@ -80,6 +82,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   for (const [k, v] of Object.entries(environment)) p.expansions[`ENV_${k}`] = v;
   // fastvisor only: env files for every program, read before the program's own.
   const environment_file = environmentFiles(get('environment_file', ''));
+  const metrics = boolean(get('metrics', 'true'));
 
   return {
     minfds,
@@ -100,5 +103,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     strip_ansi,
     environment,
     environment_file,
+    metrics,
   };
 }

@@ -98,7 +98,8 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  const { environment, ...sd } = m.supervisord;
+  // metrics: fastvisor's own (load-model.test.ts)
+  const { environment, metrics: _metrics, ...sd } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
