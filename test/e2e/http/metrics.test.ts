@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { startDaemon, stopAllDaemons, type Daemon } from '../../helpers/daemon-harness.js';
+import { REPO, startDaemon, stopAllDaemons, type Daemon } from '../../helpers/daemon-harness.js';
 import { freePort } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { isAlive } from '../../helpers/procs.js';
@@ -165,6 +165,20 @@ describe('GET /metrics', () => {
     const all = (await d.rpc('fastvisor.getAllProcessStats')) as Array<Record<string, unknown>>;
     expect(all.map((s) => `${s['group']}:${s['name']}`)).toEqual(['crash:crash', 'hello:hello', 'web:web_0', 'web:web_1']);
     await expect(d.rpc('fastvisor.getProcessStats', 'nope')).rejects.toMatchObject({ faultCode: 10 });
+
+    // fastvisorctl top into a pipe: one table, over XML-RPC.
+    const tsx = path.join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+    const ctl = spawnSync(
+      process.execPath,
+      ['--import', tsx, path.join(REPO, 'src', 'cli', 'supervisorctl.ts'), '-s', `unix://${d.sock}`, 'top', '--sort', 'name', '--interval', '0.2', 'web:*', 'hello'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(ctl.stderr).toBe('');
+    expect(ctl.status).toBe(0);
+    const lines = ctl.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME\*\s+STATE\s+PID\s+CPU%\s+CPU TIME\s+MEM\s+FDS\s+THR\s+RESTARTS\s+UPTIME\s+LOG\s+DROPPED$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['hello RUNNING', 'web:web_0 RUNNING', 'web:web_1 RUNNING']);
+    expect(lines[1]).toMatch(/\s14B\s+0B$/);
   });
 
   it('metrics = false: 404, behind the same auth', async () => {
