@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { REPO, startDaemon, stopAllDaemons, type Daemon } from '../../helpers/daemon-harness.js';
+import { dashboardExpressions } from '../../helpers/grafana.js';
 import { freePort } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { isAlive } from '../../helpers/procs.js';
@@ -265,5 +266,11 @@ scrape_configs:
       what: 'the log bytes series',
     });
     expect(bytes).toBe('14');
+
+    // Every expression of the Grafana dashboard is PromQL this Prometheus runs.
+    for (const expr of dashboardExpressions()) {
+      const q = expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.*').replaceAll('$group', '.*');
+      expect(await query(q), q).not.toBeNull();
+    }
   });
 });
