@@ -792,7 +792,7 @@ async function main(): Promise<void> {
               r.cpuPct !== undefined ? `${r.cpuPct.toFixed(1)}% CPU` : r.cpuSec !== undefined ? `${r.cpuSec.toFixed(3)} CPU-s` : '',
               r.wallSec !== undefined ? `${r.wallSec.toFixed(2)} s` : '',
               r.lostBytes ? `LOST ${r.lostBytes} B` : '',
-              r.rpc ? `getAllProcessInfo p50 ${r.rpc.latencyMs.p50.toFixed(2)} ms, ${r.rpc.rateConcurrent.toFixed(1)} calls/s` : '',
+              r.rpc ? `${r.case.replace(/^\d+xsleep-/, '')} p50 ${r.rpc.latencyMs.p50.toFixed(2)} ms, ${r.rpc.rateConcurrent.toFixed(1)} calls/s` : '',
               r.crash
                 ? `${r.crash.restartsPerSec.toFixed(1)} restarts/s, ${r.crash.aliveAtEnd ?? '?'} alive (${r.crash.childrenAtEnd} in /proc), getState p50/p99/max ` +
                   `${r.crash.getStateMs.p50.toFixed(1)}/${r.crash.getStateMs.p99.toFixed(1)}/${r.crash.getStateMs.max.toFixed(1)} ms, ` +

@@ -9,6 +9,10 @@
 //
 // The client only receives the bytes in the timed loops; one answer is parsed
 // first to check it lists N RUNNING processes.
+//
+// Two more cases ask fastvisor alone the same way for the per-process figures:
+// fastvisor.getAllProcessStats, and GET /metrics (a Prometheus scrape): its
+// CPU per call is the issue's "scrape budget" row.
 import http from 'node:http';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcStruct } from '../../src/rpc/codec.js';
@@ -28,18 +32,32 @@ const LATENCY_MS = 6000;
 /** The throughput window. */
 const RATE_MS = 3000;
 
-const BODY = serializeMethodCall('supervisor.getAllProcessInfo', []);
+interface Target {
+  /** what the errors call it */
+  what: string;
+  method: 'POST' | 'GET';
+  path: string;
+  body?: Buffer;
+}
+
+const rpcTarget = (method: string): Target => ({ what: method, method: 'POST', path: '/RPC2', body: serializeMethodCall(method, []) });
+const TARGETS: Record<string, Target> = {
+  getAllProcessInfo: rpcTarget('supervisor.getAllProcessInfo'),
+  getAllProcessStats: rpcTarget('fastvisor.getAllProcessStats'),
+  metrics: { what: 'GET /metrics', method: 'GET', path: '/metrics' },
+};
 
 interface Reply {
   status: number;
   body: Buffer;
 }
 
-/** POST /RPC2 over the unix socket; resolves when the last byte of the reply is in. */
-function post(socketPath: string, agent: http.Agent, keep: boolean): Promise<Reply> {
+/** The target's request over the unix socket; resolves when the last byte of the reply is in. */
+function post(socketPath: string, agent: http.Agent, keep: boolean, t: Target): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const headers = t.body ? { 'Content-Type': 'text/xml', 'Content-Length': t.body.length } : {};
     const req = http.request(
-      { socketPath, agent, path: '/RPC2', method: 'POST', headers: { 'Content-Type': 'text/xml', 'Content-Length': BODY.length } },
+      { socketPath, agent, path: t.path, method: t.method, headers },
       (res) => {
         const chunks: Buffer[] = [];
         let n = 0;
@@ -52,31 +70,41 @@ function post(socketPath: string, agent: http.Agent, keep: boolean): Promise<Rep
       },
     );
     req.on('error', reject);
-    req.end(BODY);
+    req.end(t.body);
   });
 }
 
-async function measure(socketPath: string, pid: number, n: number): Promise<RpcMeasure> {
+/** How many processes an answer shows RUNNING, and how many it lists. */
+function running(t: Target, body: Buffer): [number, number] {
+  if (t.method === 'GET') {
+    const lines = body.toString('utf8').split('\n').filter((l) => l.startsWith('fastvisor_process_state{'));
+    return [lines.filter((l) => l.includes('state="RUNNING"} 1')).length, lines.length / 8];
+  }
+  const parsed = parseMethodResponse(body);
+  if (parsed.kind !== 'params') throw new Error(`${t.what}: fault ${parsed.faultString}`);
+  const infos = parsed.params[0] as XmlRpcStruct[];
+  return [infos.filter((i) => i.statename === 'RUNNING').length, infos.length];
+}
+
+async function measure(socketPath: string, pid: number, n: number, t: Target): Promise<RpcMeasure> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const post1 = (keep: boolean): Promise<Reply> => post(socketPath, agent, keep, t);
   try {
     // Check the answer once, outside the timed loops.
-    const first = await post(socketPath, agent, true);
-    if (first.status !== 200) throw new Error(`getAllProcessInfo: HTTP ${first.status}`);
-    const parsed = parseMethodResponse(first.body);
-    if (parsed.kind !== 'params') throw new Error(`getAllProcessInfo: fault ${parsed.faultString}`);
-    const infos = parsed.params[0] as XmlRpcStruct[];
-    const running = infos.filter((i) => i.statename === 'RUNNING').length;
-    if (infos.length !== n || running !== n) throw new Error(`getAllProcessInfo lists ${infos.length} processes, ${running} RUNNING; expected ${n}`);
-    for (let i = 0; i < 5; i++) await post(socketPath, agent, false);
+    const first = await post1(true);
+    if (first.status !== 200) throw new Error(`${t.what}: HTTP ${first.status}`);
+    const [up, listed] = running(t, first.body);
+    if (listed !== n || up !== n) throw new Error(`${t.what} lists ${listed} processes, ${up} RUNNING; expected ${n}`);
+    for (let i = 0; i < 5; i++) await post1(false);
 
     // Latency: one call at a time.
     const lat: number[] = [];
     const t0 = now();
     while (lat.length < LATENCY_CALLS && now() - t0 < LATENCY_MS) {
-      const t = now();
-      const r = await post(socketPath, agent, false);
-      if (r.status !== 200) throw new Error(`getAllProcessInfo: HTTP ${r.status}`);
-      lat.push(now() - t);
+      const t0call = now();
+      const r = await post1(false);
+      if (r.status !== 200) throw new Error(`${t.what}: HTTP ${r.status}`);
+      lat.push(now() - t0call);
     }
     const serialSec = (now() - t0) / 1000;
 
@@ -87,8 +115,8 @@ async function measure(socketPath: string, pid: number, n: number): Promise<RpcM
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (now() - w0 < RATE_MS) {
-          const r = await post(socketPath, agent, false);
-          if (r.status !== 200) throw new Error(`getAllProcessInfo: HTTP ${r.status}`);
+          const r = await post1(false);
+          if (r.status !== 200) throw new Error(`${t.what}: HTTP ${r.status}`);
           done++;
         }
       }),
@@ -112,7 +140,7 @@ async function measure(socketPath: string, pid: number, n: number): Promise<RpcM
 
 export const rpc: Scenario = {
   name: 'rpc',
-  describe: `N × \`sleep 60\` under the real daemon: getAllProcessInfo latency and calls/s (1 and ${CONCURRENCY} connections), RSS after start`,
+  describe: `N × \`sleep 60\` under the real daemon: getAllProcessInfo latency and calls/s (1 and ${CONCURRENCY} connections), RSS after start; fastvisor's getAllProcessStats and /metrics the same way`,
   cases(quick): CaseDef[] {
     return [
       {
@@ -121,11 +149,24 @@ export const rpc: Scenario = {
         timeoutSec: 300,
         note: 'the client receives every byte of each answer but parses only the first; both daemons answer over a unix socket',
       },
+      {
+        name: `${count(quick)}xsleep-getAllProcessStats`,
+        peers: ['fastvisord'],
+        timeoutSec: 300,
+        note: 'fastvisor.getAllProcessStats: the figures of process/stats.ts (/proc read per call)',
+      },
+      {
+        name: `${count(quick)}xsleep-metrics`,
+        peers: ['fastvisord'],
+        timeoutSec: 300,
+        note: 'GET /metrics (Prometheus text): CPU ms/call is the daemon CPU per scrape',
+      },
     ];
   },
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const n = count(ctx.quick);
-    if (name !== `${n}xsleep-getAllProcessInfo`) throw new Error(`no rpc case ${name}`);
+    const target = name.startsWith(`${n}xsleep-`) ? TARGETS[name.slice(`${n}xsleep-`.length)] : undefined;
+    if (!target) throw new Error(`no rpc case ${name}`);
     const programs = Array.from({ length: n }, () => ({ argv: ['/bin/sleep', '60'], expectedBytes: 0 }));
     const work = makeWork('rpc', ctx, programs, { startsecs: 1 });
     const t0 = now();
@@ -136,7 +177,7 @@ export const rpc: Scenario = {
       await s.allRunning(120_000);
       r.wallSec = (now() - t0) / 1000;
       r.rssKB = procMemory(s.pid)?.rssKB;
-      r.rpc = await measure(s.rpcSocket, s.pid, n);
+      r.rpc = await measure(s.rpcSocket, s.pid, n, target);
       r.peakRssKB = procMemory(s.pid)?.peakKB;
       r.via = 'all RUNNING';
     });

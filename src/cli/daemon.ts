@@ -27,6 +27,7 @@ import { FdGuard } from '../process/fd-guard.js';
 import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, RpcMetrics } from '../rpc/metrics.js';
 import { logFileFor } from '../rpc/supervisor-ns.js';
 import { createWebHandler } from '../web/index.js';
 import { MemoryReclaimer } from './reclaim.js';
@@ -222,7 +223,10 @@ export class Daemon implements DaemonControl {
       env: process.env,
       serverurl: this.model.serverurl,
     });
-    const rpc = createRpcHandler(this);
+    const rpcMetrics = this.model.supervisord.metrics ? new RpcMetrics() : undefined;
+    const rpc = createRpcHandler(this, rpcMetrics);
+    // performance.timeOrigin: when this process started (ms since the epoch).
+    const started = performance.timeOrigin;
     try {
       this.http = await startHttpServers(
         this.model.servers,
@@ -231,6 +235,9 @@ export class Daemon implements DaemonControl {
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
           mainLogFile: () => this.mainLogFile,
           probe: (which) => this.probe(which),
+          ...(rpcMetrics
+            ? { metrics: () => ({ contentType: METRICS_CONTENT_TYPE, body: renderMetrics(this, rpcMetrics, started) }) }
+            : {}),
           web: createWebHandler(this),
         },
         (level, msg) => this.log[level](msg),

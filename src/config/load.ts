@@ -145,6 +145,7 @@ export function loadConfig(opts: LoadOptions): Model {
         environment: sd.environment,
         identifier,
         cgroup_root: sd.cgroup_root,
+        metrics: sd.metrics,
       },
       groups,
       servers,

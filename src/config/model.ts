@@ -228,6 +228,8 @@ export interface SupervisordConfig {
   identifier: string;
   /** fastvisor: where the programs' cgroups go, as a cgroup path (`/fastvisor`); null: `<daemon's cgroup>/fastvisor` */
   cgroup_root: string | null;
+  /** fastvisor only: GET /metrics (Prometheus) on the HTTP servers; `metrics = false` turns it off */
+  metrics: boolean;
 }
 
 export interface SupervisorctlConfig {

@@ -5,7 +5,7 @@
 import type { XmlRpcValue } from '../rpc/codec.js';
 import { Faults } from '../rpc/faults.js';
 import { RpcClient } from './client.js';
-import { COMMAND_NAMES, loadCommand } from './commands/index.js';
+import { isCommand, loadCommand } from './commands/index.js';
 import { colorEnabled } from './format.js';
 import { Fault, KeyboardInterrupt, ProtocolError, SocketError, uncaughtLine } from './errors.js';
 import { Interrupts, PlainInput, type CtlIo, type LineInput } from './io.js';
@@ -78,6 +78,11 @@ export class Controller {
   /** A proxy for the supervisor namespace; a bad serverurl raises here, as in Python. */
   getSupervisor(): Proxy {
     return new Proxy(this.client(), 'supervisor');
+  }
+
+  /** fastvisor.* (getAllProcessStats for top) */
+  getFastvisor(): Proxy {
+    return new Proxy(this.client(), 'fastvisor');
   }
 
   private client(): RpcClient {
@@ -201,7 +206,7 @@ export class Controller {
   private async commandFor(cmd: string): Promise<((arg: string) => Promise<boolean | void>) | undefined> {
     if (cmd === 'help') return (arg) => this.doHelp(arg);
     if (cmd === 'EOF') return async () => this.doEOF();
-    if (!COMMAND_NAMES.includes(cmd)) return undefined;
+    if (!isCommand(cmd)) return undefined;
     const command = await loadCommand(cmd);
     return (arg) => command.run(this, arg);
   }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // One request, as supervisord's handler chain treats it: Basic auth in front of every
 // handler, then the first match by URI prefix: /RPC2 (XML-RPC), /logtail, /mainlogtail,
-// and everything else to the web UI (or a 404 page when there is none).
+// fastvisor's /healthz, /readyz and /metrics, and everything else to the web UI (or a
+// 404 page when there is none).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { HttpServerConfig } from '../config/model.js';
@@ -50,6 +51,8 @@ export interface HttpHandlers {
    * program RUNNING and healthy): the status and a plain-text body. Absent: 404.
    */
   probe?(which: 'healthz' | 'readyz'): { status: number; body: string };
+  /** fastvisor: GET /metrics, Prometheus' text format (content type and body). Absent (`metrics = false`): 404. */
+  metrics?(): { contentType: string; body: string };
   /** everything else, behind the same auth; absent: 404. `sendError` gives medusa's pages. */
   web?(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void | Promise<void>;
 }
@@ -121,6 +124,7 @@ export function handleRequest(env: RouteEnv, req: IncomingMessage, res: ServerRe
     if (uri.startsWith('/mainlogtail')) return mainlogtailRoute(env, req, res);
     const probe = /^\/(healthz|readyz)(?:\?.*)?$/.exec(uri);
     if (probe && env.handlers.probe) return probeRoute(env, req, res, probe[1] as 'healthz' | 'readyz');
+    if (/^\/metrics(?:\?.*)?$/.test(uri)) return metricsRoute(env, req, res);
     if (env.handlers.web) {
       const p = env.handlers.web(req, res, ctx);
       if (p) p.catch((err) => serverError(env, res, err));
@@ -234,6 +238,20 @@ function probeRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, wh
   const bytes = Buffer.from(body, 'utf8');
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+// fastvisor: GET/HEAD /metrics for Prometheus. Never handed to the web UI: with
+// `metrics = false` it is a 404 whatever else is served.
+function metricsRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse): void {
+  if (!env.handlers.metrics) return sendError(res, 404);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 400);
+  const { contentType, body } = env.handlers.metrics();
+  const bytes = Buffer.from(body, 'utf8');
+  res.statusCode = 200;
+  res.setHeader('Content-Type', contentType);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Length', bytes.length);
   res.end(req.method === 'HEAD' ? undefined : bytes);

@@ -61,6 +61,11 @@ export class EventHub {
     private readonly groupOf: (proc: Subprocess) => ProcessGroup | undefined,
   ) {}
 
+  /** Each listener pool's buffered events and the events its full buffer discarded (/metrics). */
+  poolFigures(): Array<{ pool: string; buffered: number; discarded: number }> {
+    return [...this.pools].map(([pool, { core }]) => ({ pool, buffered: core.buffered.length, discarded: core.discarded }));
+  }
+
   notify(event: AnyEvent): void {
     this.bus.notify(event);
   }

@@ -76,6 +76,8 @@ interface Listener {
 
 export class ListenerPoolCore {
   private readonly buffer: AnyEvent[] = [];
+  /** events the full buffer discarded since the pool was made (/metrics) */
+  discarded = 0;
   private serial = -1;
   // event.pool_serials[pool] of process.py, per event object.
   private readonly poolSerials = new WeakMap<AnyEvent, number>();
@@ -229,6 +231,7 @@ export class ListenerPoolCore {
     if (this.buffer.length >= this.config.buffer_size && this.buffer.length > 0) {
       // the oldest goes, even when the newcomer is a rebuffered event bound for the head
       const discarded = this.buffer.shift()!;
+      this.discarded += 1;
       fx.push({
         kind: 'log',
         level: 'error',

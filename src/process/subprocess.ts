@@ -80,6 +80,10 @@ export class Subprocess {
   status: ProcessStatus = initialStatus;
   /** the native handle of the current child, or 0 */
   child = 0;
+  /** children started since this process was created (the daemon's start, or its group's add): restarts are the ones after the first */
+  spawns = 0;
+  /** exit status of the last child reaped (-1 for a signal), kept across spawns; null before any */
+  lastExitStatus: number | null = null;
   /** resolved log file paths (AUTO turned into a file in childlogdir), null for none */
   readonly logfiles: Record<Channel, string | null>;
   private readonly sinks: Record<Channel, LogSink | null> = { stdout: null, stderr: null };
@@ -350,6 +354,7 @@ export class Subprocess {
       return [];
     }
     this.child = spawned.child;
+    this.spawns += 1;
     this.host.register(spawned.child, this);
     this.host.spawned(this);
     return [{ kind: 'spawned', pid: spawned.pid }];
@@ -367,6 +372,8 @@ export class Subprocess {
       const why = e.stage === 'exec' ? `couldn't exec ${argv0}: ${e.code}` : e.message;
       sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
       if (this.schedule) this.lastExit = this.exitNote({ code: 127, signal: null });
+      this.spawns += 1;
+      this.lastExitStatus = 127;
       return [
         { kind: 'spawned', pid: e.pid },
         { kind: 'exited', pid: e.pid, code: 127, signal: null },
@@ -508,6 +515,7 @@ export class Subprocess {
   exited(e: { pid: number; code: number | null; signal: number | null; coreDumped: boolean }): void {
     this.child = 0;
     const cause = e.pid === this.pid ? this.cgroupExited(e.signal) : undefined;
+    if (e.pid === this.pid) this.lastExitStatus = decodeWaitStatus(e)[0];
     if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
     this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause } : {}) });
   }

@@ -20,6 +20,7 @@ import type { CheckChild } from './health-command.js';
 import type { HealthStatus } from './health.js';
 import { ProcessGroup } from './group.js';
 import { decodeWaitStatus, processInfo, type EmitEffect } from './machine.js';
+import { ProcessStats, type ProcessFigures } from './stats.js';
 import { ProcessState, STOPPED_STATES, SupervisorState } from './states.js';
 import type { ProcessHost, Subprocess } from './subprocess.js';
 
@@ -35,6 +36,8 @@ export interface SupervisorDeps {
   log: MainLog;
   env: Record<string, string | undefined>;
   serverurl: string | null;
+  /** a process's cgroup memory (memory.current), where it has a cgroup: the figures show it instead of RSS */
+  memoryCurrent?: (proc: Subprocess) => number | null;
 }
 
 /** Every 3 s while shutting down, as supervisord's shutdown_report(). */
@@ -62,9 +65,12 @@ export class Supervisor {
   private stopping: Promise<void> | null = null;
   /** supervisord's event system: state changes, log and capture events, listener pools */
   readonly events: EventHub;
+  /** the one source of per-process figures (stats.ts), read on demand */
+  readonly stats: ProcessStats;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.model = deps.model;
+    this.stats = new ProcessStats(deps.memoryCurrent ? { memoryCurrent: deps.memoryCurrent } : {});
     const s = deps.model.supervisord;
     this.host = {
       core: deps.core,
@@ -301,6 +307,11 @@ export class Supervisor {
       out.push(`${p.groupName === p.name ? p.name : `${p.groupName}:${p.name}`}: ${info.statename}${description ? `, ${description}` : ''}`);
     }
     return out;
+  }
+
+  /** Every process's figures now, in allProcesses() order. */
+  figures(procs: Iterable<Subprocess> = this.allProcesses()): ProcessFigures[] {
+    return this.stats.readAll(procs, this.clock.now(), this.clock.wall());
   }
 
   allProcesses(): Subprocess[] {

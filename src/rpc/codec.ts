@@ -25,8 +25,18 @@ export type XmlRpcValue =
   | null
   | Buffer
   | Date
+  | XmlRpcDouble
   | XmlRpcValue[]
   | XmlRpcStruct;
+
+/**
+ * A number sent as <double> even when it is whole: byte counts and seconds
+ * outgrow XML-RPC's 32-bit <int>, and a client must not see the type change
+ * with the value. Only ever serialized; parsing gives plain numbers.
+ */
+export class XmlRpcDouble {
+  constructor(readonly value: number) {}
+}
 export interface XmlRpcStruct {
   [key: string]: XmlRpcValue;
 }
@@ -792,6 +802,10 @@ class Marshaller {
     }
     if (v instanceof Uint8Array) {
       this.text += `<value><base64>\n${base64Lines(v)}</base64></value>\n`;
+      return;
+    }
+    if (v instanceof XmlRpcDouble) {
+      this.text += `<value><double>${pyFloatRepr(v.value)}</double></value>\n`;
       return;
     }
     if (v instanceof Date) {

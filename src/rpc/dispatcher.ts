@@ -4,11 +4,12 @@
 // wrong arity → INCORRECT_PARAMETERS, RPCError → a fault, deferred methods
 // polled until done; and system.* (listMethods, methodHelp, methodSignature,
 // multicall).
-import type { MethodCall, XmlRpcBody, XmlRpcValue } from './codec.js';
+import { XmlRpcDouble, type MethodCall, type XmlRpcBody, type XmlRpcValue } from './codec.js';
 import { parseMethodCall, serializeFaultText, serializeResponseText, XmlRpcParseError } from './codec.js';
 import { Faults, RPCError } from './faults.js';
 import { checkArity, NOT_DONE_YET, str, type Deferred, type MethodResult, type Namespace } from './methods.js';
 import { createFastvisorNamespace } from './fastvisor-ns.js';
+import type { RpcMetrics } from './metrics.js';
 import { MAIN_RPCINTERFACE } from '../config/sections/rpcinterface.js';
 import { createSupervisorNamespace, type SupervisorControl } from './supervisor-ns.js';
 
@@ -100,7 +101,8 @@ export function settle(d: Deferred, onChange: (cb: () => void) => () => void): P
   });
 }
 
-export function createRpcHandler(ctl: SupervisorControl): RpcHandler {
+/** metrics: where each answered call is counted and timed (/metrics) */
+export function createRpcHandler(ctl: SupervisorControl, metrics?: RpcMetrics): RpcHandler {
   const namespaces = createNamespaces(ctl);
   const onChange = (cb: () => void): (() => void) => ctl.supervisor.onStateChange(cb);
   const parse = (body: XmlRpcBody, ctx: RpcContext | undefined): MethodCall | RPCError => {
@@ -142,7 +144,28 @@ export function createRpcHandler(ctl: SupervisorControl): RpcHandler {
     return serializeResponseText(value, { wideInts: 'int' });
   };
   // The body is parsed before anything waits: a deferred call does not keep it.
-  return async (body, ctx) => answer(parse(body, ctx));
+  if (!metrics) return async (body, ctx) => answer(parse(body, ctx));
+  return async (body, ctx) => {
+    const t0 = performance.now();
+    const call = parse(body, ctx);
+    const text = await answer(call);
+    // Only wire names that exist become labels: a client picks the name.
+    const method = call instanceof RPCError || !knownMethod(namespaces, call.methodName) ? 'unknown' : call.methodName;
+    metrics.record(method, (performance.now() - t0) / 1000, text.startsWith(FAULT_START));
+    return text;
+  };
+}
+
+/** What serializeFaultText's answers begin with (and no other answer does). */
+const FAULT_START = "<?xml version='1.0'?>\n<methodResponse>\n<fault>";
+
+function knownMethod(namespaces: Map<string, Namespace>, method: string): boolean {
+  try {
+    lookup(namespaces, method);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function createSystemNamespace(namespaces: Map<string, Namespace>): Namespace {
@@ -218,7 +241,7 @@ function multicall(namespaces: Map<string, Namespace>, calls: XmlRpcValue | unde
       const call = remaining.shift();
       let value: MethodResult;
       try {
-        if (!call || typeof call !== 'object' || Array.isArray(call) || Buffer.isBuffer(call) || call instanceof Date) {
+        if (!call || typeof call !== 'object' || Array.isArray(call) || Buffer.isBuffer(call) || call instanceof Date || call instanceof XmlRpcDouble) {
           throw new RPCError(Faults.INCORRECT_PARAMETERS, 'No methodName');
         }
         const name = call.methodName;

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // fastvisor.* — what fastvisor adds, in its own namespace so supervisor.*
-// stays exactly supervisord's. Read-only for now: the version, and the native
-// core's per-channel byte counters (what was written, what a full disk dropped).
+// stays exactly supervisord's. Read-only for now: the version, health, the
+// native core's per-channel byte counters (what was written, what a full disk
+// dropped) and the per-process figures of process/stats.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { packageRoot } from '../native/index.js';
-import type { XmlRpcStruct } from './codec.js';
+import type { ProcessFigures } from '../process/stats.js';
+import type { Subprocess } from '../process/subprocess.js';
+import { XmlRpcDouble, type XmlRpcStruct } from './codec.js';
 import { Faults, RPCError } from './faults.js';
 import { str, type Namespace } from './methods.js';
 import { splitNamespec, type SupervisorControl } from './supervisor-ns.js';
@@ -17,7 +20,51 @@ export function fastvisorVersion(): string {
   return version;
 }
 
+/**
+ * getProcessStats' struct. Bytes and seconds are <double>s (XML-RPC's <int> is
+ * 32 bits); a figure that cannot be read (no child, not Linux) is left out.
+ */
+export function statsStruct(f: ProcessFigures, wallSecs: number): XmlRpcStruct {
+  const out: XmlRpcStruct = {
+    name: f.name,
+    group: f.group,
+    state: f.state,
+    statename: f.statename,
+    pid: f.pid,
+    now: new XmlRpcDouble(wallSecs),
+    restarts: f.restarts,
+    health: f.health ?? 'none',
+  };
+  const dbl = (k: string, v: number | null): void => {
+    if (v !== null) out[k] = new XmlRpcDouble(v);
+  };
+  const int = (k: string, v: number | null): void => {
+    if (v !== null) out[k] = v;
+  };
+  dbl('start_time', f.startTime);
+  dbl('uptime', f.uptime);
+  int('exitstatus', f.exitStatus);
+  dbl('cpu_seconds', f.cpuSeconds);
+  dbl('memory_bytes', f.memoryBytes);
+  if (f.memorySource !== null) out.memory_source = f.memorySource;
+  int('open_fds', f.openFds);
+  int('threads', f.threads);
+  for (const ch of ['stdout', 'stderr'] as const) {
+    const l = f.log[ch];
+    if (!l) continue;
+    out[`${ch}_bytes`] = new XmlRpcDouble(l.written);
+    out[`${ch}_dropped_bytes`] = new XmlRpcDouble(l.dropped);
+  }
+  return out;
+}
+
 export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
+  const lookup = (name: string): Subprocess => {
+    const [g, p] = splitNamespec(name);
+    const proc = p === null ? undefined : ctl.supervisor.groups.get(g)?.processes.get(p);
+    if (!proc) throw new RPCError(Faults.BAD_NAME, name);
+    return proc;
+  };
   return {
     getVersion: {
       signature: ['string'],
@@ -48,6 +95,29 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
         };
       },
     },
+    getProcessStats: {
+      signature: ['struct', 'string'],
+      params: ['name'],
+      help:
+        "Return a process's figures: cpu_seconds, memory_bytes (RSS, or its cgroup's memory), open_fds, threads, stdout/stderr bytes and dropped bytes, restarts, exitstatus, start_time, uptime (numbers of bytes and seconds are doubles; a figure that cannot be read is left out)",
+      call: ([n]) => {
+        const proc = lookup(str(n, 'name'));
+        const sup = ctl.supervisor;
+        const [f] = sup.figures([proc]);
+        return statsStruct(f!, sup.clock.wall() / 1000);
+      },
+    },
+    getAllProcessStats: {
+      signature: ['array'],
+      params: [],
+      help: 'Return getProcessStats for every process, sorted by group and name',
+      call: () => {
+        const sup = ctl.supervisor;
+        const procs = sup.allProcesses().sort((a, b) => cmp(a.groupName, b.groupName) || cmp(a.name, b.name));
+        const wall = sup.clock.wall() / 1000;
+        return sup.figures(procs).map((f) => statsStruct(f, wall));
+      },
+    },
     getLogCounters: {
       signature: ['struct', 'string'],
       params: ['name'],
@@ -66,4 +136,8 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       },
     },
   };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 // "ERROR: Process foo: spawn error"). Two differences, both deliberate: an unknown action
 // is a 400 page (supervisord: a ValueError and a 500), and a restart whose start fails
 // says so (supervisord reports "restarted" whatever the multicall returned).
-import type { XmlRpcValue } from '../rpc/codec.js';
+import { XmlRpcDouble, type XmlRpcValue } from '../rpc/codec.js';
 import { Faults, RPCError } from '../rpc/faults.js';
 import type { Call } from './rpc.js';
 
@@ -51,7 +51,7 @@ function startError(e: { code: number; text: string }): string {
 }
 
 function asFault(v: XmlRpcValue | undefined): { code: number; text: string } | null {
-  if (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date) && typeof v.faultCode === 'number') {
+  if (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date) && !(v instanceof XmlRpcDouble) && typeof v.faultCode === 'number') {
     return { code: v.faultCode, text: String(v.faultString) };
   }
   return null;

@@ -39,6 +39,8 @@ export interface SupervisordSection {
   environment_file: Array<{ path: string; optional: boolean }>;
   /** fastvisor only: where the programs' cgroups go; null: under the daemon's own cgroup */
   cgroup_root: string | null;
+  /** fastvisor only: GET /metrics on the HTTP servers */
+  metrics: boolean;
 }
 
 export interface SupervisordContext {
@@ -83,6 +85,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   // fastvisor only: env files for every program, read before the program's own.
   const environment_file = environmentFiles(get('environment_file', ''));
   const cgroup_root = cgroupRoot(get('cgroup_root', ''));
+  const metrics = boolean(get('metrics', 'true'));
 
   return {
     minfds,
@@ -104,5 +107,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     environment,
     environment_file,
     cgroup_root,
+    metrics,
   };
 }

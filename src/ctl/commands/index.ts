@@ -36,10 +36,23 @@ const MODULES: Record<string, () => Promise<CommandModule>> = {
   version: () => import('./server.js'),
 };
 
+/**
+ * fastvisor's own commands: `help top` knows them, but the `help` list stays
+ * supervisorctl's, byte for byte (scripts and the parity tests read it).
+ */
+const FASTVISOR_MODULES: Record<string, () => Promise<CommandModule>> = {
+  top: () => import('./top.js').then((m) => ({ top: m.top })),
+};
+
 /** The documented commands, sorted as `help` lists them (dir() order). */
 export const COMMAND_NAMES: readonly string[] = Object.keys(MODULES).sort();
 
+/** Every command that runs: supervisorctl's and fastvisor's. */
+export function isCommand(name: string): boolean {
+  return Object.hasOwn(MODULES, name) || Object.hasOwn(FASTVISOR_MODULES, name);
+}
+
 export async function loadCommand(name: string): Promise<Command> {
-  const mod = await MODULES[name]!();
+  const mod = await (MODULES[name] ?? FASTVISOR_MODULES[name])!();
   return mod[name]!;
 }

@@ -105,6 +105,12 @@ describe('the model', () => {
       .toBeNull();
   });
 
+  it('[supervisord] metrics (fastvisor): on by default, a boolean', () => {
+    expect(load({ 'supervisord.conf': conf('[supervisord]') }).model.supervisord.metrics).toBe(true);
+    expect(load({ 'supervisord.conf': conf('[supervisord]', 'metrics = false') }).model.supervisord.metrics).toBe(false);
+    expect(loadError({ 'supervisord.conf': conf('[supervisord]', 'metrics = maybe') })).toMatch(/maybe/);
+  });
+
   it('a users database and host name can be passed in', () => {
     const dir = tmpDir('fv-model-');
     write(dir, { 'a.conf': conf('[supervisord]', 'user=app', '[program:p]', 'command=%(host_node_name)s', 'user=1234') });

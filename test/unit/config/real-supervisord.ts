@@ -98,8 +98,8 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  // cgroup_root is fastvisor's (checked in fastvisor-options.test.ts).
-  const { environment, cgroup_root: _cgroupRoot, ...sd } = m.supervisord;
+  // cgroup_root (fastvisor-options.test.ts) and metrics (load-model.test.ts) are fastvisor's own.
+  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, ...sd } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
