@@ -92,6 +92,20 @@ export class ProcessCgroup {
     return this.oomCount() - this.oomBefore;
   }
 
+  /**
+   * Memory in use by everything in the cgroup (v2 memory.current, v1
+   * memory.usage_in_bytes, beside the OOM counter); null without the memory
+   * controller. The figure `memory_max` is held against.
+   */
+  memoryBytes(): number | null {
+    const oom = this.plan.oomFile;
+    if (!oom) return null;
+    const dir = oom.slice(0, oom.lastIndexOf('/'));
+    const text = cgroupfs.read(oom.endsWith('/memory.events') ? `${dir}/memory.current` : `${dir}/memory.usage_in_bytes`);
+    const n = text === null ? NaN : Number(text.trim());
+    return Number.isFinite(n) ? n : null;
+  }
+
   /** Whether any process is left in it. */
   populated(): boolean {
     return this.plan.dirs.some((d) => (cgroupfs.read(`${d}/cgroup.procs`) ?? '').trim() !== '');

@@ -317,7 +317,8 @@ export class Subprocess {
       stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap || matchOutput, stripAnsi: host.stripAnsi && !out.raw },
       stderr: config.redirect_stderr
         ? 'stdout'
-        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },      ...(cgroup ? { cgroup: cgroup.request() } : {}),
+        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },
+      ...(cgroup ? { cgroup: cgroup.request() } : {}),
     };
     if (this.spawnNow) {
       // startProcess: on this thread, as supervisord forks, so the reply can
@@ -521,6 +522,11 @@ export class Subprocess {
   }
 
   // ---- fastvisor: cgroups --------------------------------------------------
+
+  /** The memory of the process's cgroup while it has one (the figure memory_max is held against); else null. */
+  cgroupMemory(): number | null {
+    return this.cgroup && this.pid ? this.cgroup.memoryBytes() : null;
+  }
 
   /** The cgroup for this spawn (limits written), null without cgroup options, or why it cannot be made. */
   private prepareCgroup(): ProcessCgroup | null | string {

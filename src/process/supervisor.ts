@@ -70,7 +70,8 @@ export class Supervisor {
 
   constructor(private readonly deps: SupervisorDeps) {
     this.model = deps.model;
-    this.stats = new ProcessStats(deps.memoryCurrent ? { memoryCurrent: deps.memoryCurrent } : {});
+    // A process in a cgroup with the memory controller reports the cgroup's memory (its whole tree).
+    this.stats = new ProcessStats({ memoryCurrent: deps.memoryCurrent ?? ((proc) => proc.cgroupMemory()) });
     const s = deps.model.supervisord;
     this.host = {
       core: deps.core,
