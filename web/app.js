@@ -1,17 +1,28 @@
 // SPDX-License-Identifier: MIT
 // The live status page. The server renders the table first (that is also the whole page
-// for a browser without JavaScript); this module then polls fastvisor/status.json
-// (getState + getAllProcessInfo as JSON, a bodiless 304 while nothing changes) every
-// second, patches the rows in place, counts uptimes itself, runs the actions through the
-// XML-RPC methods on /RPC2 without a reload, and adds the filter box and group folding.
+// for a browser without JavaScript); this module then polls fastvisor/figures.json every
+// second (each process's CPU seconds and memory, and the ETag of the status), asks
+// fastvisor/status.json (getState + getAllProcessInfo as JSON) again only when that ETag
+// moved, patches the rows in place, counts uptimes itself, works out CPU % from the CPU
+// seconds of two polls and keeps the last 5 minutes of it for each row's sparkline, runs
+// the actions through the XML-RPC methods on /RPC2 without a reload, and adds the filter
+// box and group folding.
 // Everything from the server goes into the page as text (textContent), never as markup.
 import { call, Fault, HttpError, multicall } from './xmlrpc.js';
 
 const POLL_MS = 1000;
 const MAX_BACKOFF_MS = 10000;
+/** How far back a sparkline reaches, and the most samples a row keeps (a ring: at 1 s polls, 5 minutes and some). */
+const TREND_S = 300;
+const TREND_SAMPLES = 320;
+/** Samples further apart than this (a hidden tab, a stopped process) are not joined by a line. */
+const TREND_GAP_S = 5;
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // ProcessState numbers, as supervisord has them.
 const S = { STOPPED: 0, STARTING: 10, RUNNING: 20, BACKOFF: 30, STOPPING: 40, EXITED: 100, FATAL: 200, UNKNOWN: 1000 };
+/** Columns of a process row (views.ts COLUMNS). */
+const COLUMNS = 9;
 const LABELS = { start: 'Start', stop: 'Stop', restart: 'Restart', clearlog: 'Clear Log' };
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +50,12 @@ let rowIndex = new Map();
 let groupIndex = new Map();
 let layoutKey = '';
 let messageTimer = null;
+/** the fault status.json answered with, while it does */
+let faultText = null;
+/** namespec -> { pid, t, cpu, mem, pct, ring }: the last figures and the CPU % history */
+const figs = new Map();
+/** the daemon's wall clock at the last figures (seconds): where the sparklines end */
+let figsNow = 0;
 
 // ---- the same rules the server renders with (src/web/views.ts) ----
 
@@ -98,6 +115,156 @@ function isRealGroup(group, members) {
 
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Bytes in binary units, one decimal from KiB up: "512 B", "12.3 MiB" (views.ts humanBytes). */
+function humanBytes(n) {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+const pctText = (pct) => `${pct < 10 ? pct.toFixed(1) : Math.round(pct)}%`;
+
+// ---- figures: CPU % and memory, and their history ----
+
+/** A fixed-size ring of (time, value) samples: old ones are overwritten, nothing grows. */
+class Ring {
+  constructor(size) {
+    this.t = new Float64Array(size);
+    this.v = new Float32Array(size);
+    this.head = 0;
+    this.length = 0;
+  }
+
+  push(t, v) {
+    this.t[this.head] = t;
+    this.v[this.head] = v;
+    this.head = (this.head + 1) % this.t.length;
+    this.length = Math.min(this.length + 1, this.t.length);
+  }
+
+  /** oldest first */
+  *[Symbol.iterator]() {
+    const n = this.t.length;
+    for (let i = 0; i < this.length; i++) {
+      const at = (this.head - this.length + i + n) % n;
+      yield [this.t[at], this.v[at]];
+    }
+  }
+
+  newest() {
+    return this.length ? this.t[(this.head - 1 + this.t.length) % this.t.length] : -Infinity;
+  }
+}
+
+/**
+ * One figures.json answer: [namespec, pid, cpu_seconds, memory_bytes] per process with a
+ * child. CPU % is the CPU seconds used between two answers over the daemon's wall time
+ * between them (100 % = one core busy); a new pid starts over (no % until its second
+ * sample). A process without a child keeps its history until it is 5 minutes old.
+ */
+function takeFigures(now, rows) {
+  figsNow = now;
+  const seen = new Set();
+  for (const [ns, pid, cpu, mem] of rows) {
+    seen.add(ns);
+    let f = figs.get(ns);
+    if (!f) {
+      f = { pid: null, t: null, cpu: null, mem: null, pct: null, ring: new Ring(TREND_SAMPLES) };
+      figs.set(ns, f);
+    }
+    if (f.pid !== pid) Object.assign(f, { pid, t: null, cpu: null, pct: null });
+    f.pct = null;
+    if (cpu !== null && f.cpu !== null && now > f.t && cpu >= f.cpu) {
+      f.pct = ((cpu - f.cpu) / (now - f.t)) * 100;
+      f.ring.push(now, f.pct);
+    }
+    if (cpu !== null) Object.assign(f, { cpu, t: now });
+    f.mem = mem;
+  }
+  for (const [ns, f] of figs) {
+    if (seen.has(ns)) continue;
+    Object.assign(f, { pid: null, t: null, cpu: null, mem: null, pct: null });
+    if (f.ring.newest() < now - TREND_S) figs.delete(ns);
+  }
+}
+
+/** This process's figures, if they are about its current child. */
+function figuresOf(p) {
+  const f = figs.get(namespec(p));
+  return f && p.pid && f.pid === p.pid ? f : null;
+}
+
+function cpuText(p) {
+  const f = figuresOf(p);
+  return p.state === S.RUNNING && f !== null && f.pct !== null ? pctText(f.pct) : '';
+}
+
+function memText(p) {
+  const f = figuresOf(p);
+  return f ? humanBytes(f.mem) : '';
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+// The sparkline's drawing box: 0..TREND_S seconds across, 0..top % up (top: one core, or the peak if above).
+const SPARK_W = 100;
+const SPARK_H = 24;
+
+/** The <svg> of a row's CPU % history, made once per row and redrawn in place. */
+function drawTrend(td, p) {
+  const f = figs.get(namespec(p));
+  if (!f || f.ring.length < 2) {
+    if (td.firstChild) td.replaceChildren();
+    return;
+  }
+  let pic = td.firstChild;
+  if (!pic) {
+    pic = svg('svg', { class: 'spark', viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, preserveAspectRatio: 'none', role: 'img' });
+    // The whole 5 minutes as a faint box: a new row's line starts at the right and grows leftwards.
+    const box = svg('rect', { class: 'spark-bg', x: 0, y: 0, width: SPARK_W, height: SPARK_H, 'vector-effect': 'non-scaling-stroke' });
+    pic.append(svg('title', {}), box, svg('path', { class: 'spark-line', 'vector-effect': 'non-scaling-stroke', d: '' }));
+    td.replaceChildren(pic);
+  }
+  let peak = 0;
+  for (const [, v] of f.ring) peak = Math.max(peak, v);
+  const top = Math.max(100, peak);
+  const from = figsNow - TREND_S;
+  let d = '';
+  let last = -Infinity;
+  for (const [t, v] of f.ring) {
+    if (t < from) continue;
+    const x = (((t - from) / TREND_S) * SPARK_W).toFixed(1);
+    const y = (SPARK_H - (v / top) * (SPARK_H - 1) - 0.5).toFixed(1);
+    d += `${t - last > TREND_GAP_S ? 'M' : 'L'}${x} ${y}`;
+    last = t;
+  }
+  pic.lastChild.setAttribute('d', d);
+  const label = `CPU % over the last 5 minutes: peak ${pctText(peak)}${f.pct !== null ? `, now ${pctText(f.pct)}` : ''}`;
+  pic.setAttribute('aria-label', label);
+  if (pic.firstChild.textContent !== label) pic.firstChild.textContent = label;
+}
+
+/** The figures' cells of a row, from the last figures. */
+function setFigures(tr, p) {
+  const [cpu, mem, trend] = ['cpu', 'mem', 'trend'].map((c) => tr.querySelector(`td.${c}`));
+  const c = cpuText(p);
+  const m = memText(p);
+  if (cpu && cpu.textContent !== c) cpu.textContent = c;
+  if (mem && mem.textContent !== m) mem.textContent = m;
+  if (trend) drawTrend(trend, p);
+}
+
 // ---- DOM building (text only) ----
 
 function el(tag, attrs = {}, ...kids) {
@@ -145,6 +312,7 @@ function updateRow(entry, p) {
   set('desc', description(p));
   const desc = entry.tr.querySelector('td.desc');
   if (desc) desc.className = descClass(p);
+  setFigures(entry.tr, p);
 }
 
 function fillRow(tr, p) {
@@ -157,9 +325,13 @@ function fillRow(tr, p) {
     el('td', { class: 'name' }, el('a', { href: `tail.html?processname=${pyQuote(ns)}` }, ns)),
     el('td', { class: 'pid' }, p.pid ? String(p.pid) : ''),
     el('td', { class: 'uptime' }, uptime(p)),
+    el('td', { class: 'cpu' }),
+    el('td', { class: 'mem' }),
+    el('td', { class: 'trend' }),
     el('td', { class: descClass(p) }, description(p)),
     actionCell(p),
   );
+  setFigures(tr, p);
 }
 
 function counts(list) {
@@ -186,7 +358,7 @@ function groupHeader(group, members) {
     el('button', { type: 'button', class: 'btn', 'data-gaction': 'restart', 'data-group': group }, 'Restart'),
     el('button', { type: 'button', class: 'btn', 'data-gaction': 'stop', 'data-group': group }, 'Stop'),
   );
-  const th = el('th', { colspan: '6', scope: 'rowgroup' }, fold, ' ', el('span', { class: 'gname' }, group), ' ', el('span', { class: 'gsum' }, ...chips(members, false)), acts);
+  const th = el('th', { colspan: String(COLUMNS), scope: 'rowgroup' }, fold, ' ', el('span', { class: 'gname' }, group), ' ', el('span', { class: 'gsum' }, ...chips(members, false)), acts);
   return el('tr', { class: `group${open ? '' : ' folded'}`, 'data-group': group }, th);
 }
 
@@ -209,7 +381,7 @@ function render() {
     rowIndex = new Map();
     groupIndex = new Map();
     const rows = [];
-    if (!procs.length) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: '6' }, 'No programs to manage')));
+    if (!procs.length) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: String(COLUMNS) }, 'No programs to manage')));
     for (const [group, members] of groups) {
       const real = isRealGroup(group, members);
       if (real) {
@@ -290,6 +462,13 @@ function schedule(ms) {
   pollTimer = setTimeout(poll, ms);
 }
 
+/** Always a fresh answer (figures change every second): { etag, now, figures }. */
+async function fetchFigures() {
+  const res = await fetch('fastvisor/figures.json', { cache: 'no-store' });
+  if (res.status !== 200) throw new HttpError(res.status);
+  return res.json();
+}
+
 async function fetchStatus() {
   const res = await fetch('fastvisor/status.json', { cache: 'no-store', headers: etag ? { 'If-None-Match': etag } : {} });
   if (res.status === 304) return null;
@@ -304,16 +483,22 @@ async function poll() {
   if (document.hidden) return; // visibilitychange resumes
   polling = true;
   try {
-    const data = await fetchStatus();
+    // The status only when its ETag moved (a figures answer carries it): one small request a second.
+    const figures = await fetchFigures();
+    const data = figures.etag === etag ? null : await fetchStatus();
     if (data?.fault) {
-      setConn('warn', data.fault.faultCode === 6 ? 'supervisord is shutting down' : data.fault.faultString);
+      faultText = data.fault.faultCode === 6 ? 'supervisord is shutting down' : data.fault.faultString;
+    } else if (data) {
+      faultText = null;
+      procs = data.processes;
+      $('ident').textContent = data.identification;
+      mood = data.state.statename;
+    }
+    if (faultText !== null) {
+      setConn('warn', faultText);
     } else {
-      if (data) {
-        procs = data.processes;
-        skew = data.now - Date.now() / 1000;
-        $('ident').textContent = data.identification;
-        mood = data.state.statename;
-      }
+      skew = figures.now - Date.now() / 1000;
+      takeFigures(figures.now, figures.figures);
       setConn(mood === 'RUNNING' ? 'ok' : 'warn', mood === 'RUNNING' ? 'live' : mood.toLowerCase());
       render();
       $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 
 import { httpDate, sendError, type RequestContext } from '../http/index.js';
-import type { XmlRpcValue } from '../rpc/codec.js';
+import type { XmlRpcStruct, XmlRpcValue } from '../rpc/codec.js';
 import { createNamespaces } from '../rpc/dispatcher.js';
 import { Faults, RPCError } from '../rpc/faults.js';
 import type { SupervisorControl } from '../rpc/supervisor-ns.js';
@@ -15,7 +15,7 @@ import { runAction, UnknownAction } from './actions.js';
 import { loadAssets, WEB_DIR, type Assets, type StaticFile } from './assets.js';
 import { pathOf, pyQuote, queryOf, readForm } from './form.js';
 import { caller, type Call, type WebBackend } from './rpc.js';
-import { statusFeed } from './status-feed.js';
+import { allStats, namespec, num, statusFeed } from './status-feed.js';
 import { renderStatus, renderTail, type ProcInfo, type TailPage } from './views.js';
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
@@ -55,6 +55,8 @@ const NO_CACHE: Record<string, string> = {
 const VIEWS = new Set(['index.html', 'tail.html', 'ok.html']);
 /** The live page's status poll (fastvisor's own; supervisord has no such URL). */
 const STATUS_FEED = 'fastvisor/status.json';
+/** What the live page polls every second: CPU seconds and memory, and status.json's ETag (status-feed.ts says why). */
+const FIGURES_FEED = 'fastvisor/figures.json';
 
 function packageVersion(dir: string): string {
   try {
@@ -130,6 +132,12 @@ async function handle(env: Env, req: IncomingMessage, res: ServerResponse, ctx: 
     return sendCacheable(req, res, { body: Buffer.from(feed.body, 'utf8'), type: 'application/json; charset=utf-8', etag: feed.etag });
   }
 
+  if (name === FIGURES_FEED) {
+    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 400);
+    const feed = await statusFeed(env.call);
+    return sendFresh(res, feed.figures, method === 'HEAD');
+  }
+
   const file = env.assets.files.get(name);
   if (!file) return sendError(res, 404);
   if (method !== 'GET' && method !== 'HEAD') return sendError(res, 400);
@@ -151,6 +159,18 @@ function sendCacheable(req: IncomingMessage, res: ServerResponse, file: StaticFi
   res.setHeader('Content-Type', file.type);
   res.setHeader('Content-Length', file.body.length);
   res.end(file.body);
+}
+
+/** JSON that is new on every request: no validator to revalidate against, never stored. */
+function sendFresh(res: ServerResponse, json: string, head: boolean): void {
+  if (res.destroyed || res.writableEnded) return;
+  const body = Buffer.from(json, 'utf8');
+  res.statusCode = 200;
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(head ? undefined : body);
 }
 
 /** A POST body of at most MAX_FORM_BYTES, as latin1 text (it is %-encoded); null if the client left. */
@@ -228,16 +248,21 @@ async function statusView(env: Env, req: IncomingMessage, res: ServerResponse, c
   sendPage(res, 200, renderStatus(env.assets, { message: form.get('message') ?? null, procs, identification, version: env.version }));
 }
 
+/** getAllProcessInfo with each process's CPU seconds and memory (getAllProcessStats, one call for all). */
 async function fetchProcs(call: Call): Promise<ProcInfo[] | { fault: string }> {
   let v: XmlRpcValue;
+  let stats: Awaited<ReturnType<typeof allStats>>;
   try {
-    v = await call('supervisor.getAllProcessInfo');
+    [v, stats] = await Promise.all([call('supervisor.getAllProcessInfo'), allStats(call)]);
   } catch (err) {
     if (err instanceof RPCError) return { fault: err.text };
     throw err;
   }
   if (!Array.isArray(v)) return [];
-  return v.map((x) => x as unknown as ProcInfo);
+  return v.map((x) => {
+    const s = stats.byName.get(namespec(x as XmlRpcStruct));
+    return { ...(x as unknown as ProcInfo), cpu_seconds: num(s?.cpu_seconds), memory_bytes: num(s?.memory_bytes) };
+  });
 }
 
 async function tailView(env: Env, res: ServerResponse, form: Map<string, string>): Promise<void> {

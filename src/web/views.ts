@@ -16,7 +16,13 @@ export interface ProcInfo {
   start: number;
   now: number;
   description: string;
+  /** fastvisor.getAllProcessStats' figures; null (or absent) without a child to measure */
+  cpu_seconds?: number | null;
+  memory_bytes?: number | null;
 }
+
+/** Columns of a process row: what a group header or the empty row spans. */
+export const COLUMNS = 9;
 
 // ProcessState numbers (process/states.ts), as the browser sees them in getAllProcessInfo.
 const STOPPED = 0;
@@ -58,6 +64,29 @@ export function descClass(p: ProcInfo): string {
   return p.state === RUNNING && p.description === `pid ${p.pid}, uptime ${uptime(p)}` ? 'desc redundant' : 'desc';
 }
 
+/** Bytes in binary units, one decimal from KiB up: "512 B", "12.3 MiB". web/app.js has the same. */
+export function humanBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * The CPU column without JavaScript: the CPU time used so far ("1.25 s", "0:12:04" from
+ * 100 s on). A percentage needs two readings; the live page shows that instead.
+ */
+export function cpuTime(secs: number | null | undefined): string {
+  if (secs === null || secs === undefined || !Number.isFinite(secs)) return '';
+  return secs < 100 ? `${secs.toFixed(2)} s` : timedelta(secs);
+}
+
 export type RowAction = 'start' | 'stop' | 'restart' | 'clearlog';
 
 /**
@@ -88,6 +117,9 @@ function processRow(p: ProcInfo): Html {
 <td class="name"><a href="tail.html?processname=${q}">${ns}</a></td>
 <td class="pid">${p.pid ? String(p.pid) : ''}</td>
 <td class="uptime">${uptime(p)}</td>
+<td class="cpu">${p.pid ? cpuTime(p.cpu_seconds) : ''}</td>
+<td class="mem">${p.pid ? humanBytes(p.memory_bytes) : ''}</td>
+<td class="trend"></td>
 <td class="${descClass(p)}">${p.description}</td>
 <td class="action"><ul>${actions}</ul></td>
 </tr>
@@ -111,7 +143,7 @@ function summaryOf(procs: ProcInfo[]): Html {
 
 /** The table body: processes in lexical order (group, then name), as web.py lists them. */
 export function statusRows(procs: ProcInfo[]): Html {
-  if (!procs.length) return html`<tr class="empty"><td colspan="6">No programs to manage</td></tr>`;
+  if (!procs.length) return html`<tr class="empty"><td colspan="${COLUMNS}">No programs to manage</td></tr>`;
   const sorted = [...procs].sort((a, b) => cmp(a.group, b.group) || cmp(a.name, b.name));
   const groups = new Map<string, ProcInfo[]>();
   for (const p of sorted) {
@@ -123,7 +155,7 @@ export function statusRows(procs: ProcInfo[]): Html {
   for (const [group, members] of groups) {
     if (isRealGroup(group, members)) {
       out.push(
-        html`<tr class="group" data-group="${group}"><th colspan="6" scope="rowgroup"><span class="gname">${group}</span> <span class="gsum">${summaryOf(members)}</span></th></tr>
+        html`<tr class="group" data-group="${group}"><th colspan="${COLUMNS}" scope="rowgroup"><span class="gname">${group}</span> <span class="gsum">${summaryOf(members)}</span></th></tr>
 `,
       );
     }

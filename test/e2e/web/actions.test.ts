@@ -230,7 +230,20 @@ describe('fastvisor/status.json, the live page\'s poll', () => {
     expect(Math.abs(data.now - Date.now() / 1000)).toBeLessThan(5);
     const rpc = (await ours.daemon.rpc('supervisor.getAllProcessInfo')) as Array<Record<string, unknown>>;
     expect(data.processes.map((p) => `${p.group}:${p.name}:${p.statename}:${p.pid}`)).toEqual(rpc.map((p) => `${p.group}:${p.name}:${p.statename}:${p.pid}`));
-    expect(Object.keys(data.processes[0]!)).toEqual(['name', 'group', 'state', 'statename', 'pid', 'start', 'stop', 'spawnerr', 'exitstatus', 'description']);
+    expect(Object.keys(data.processes[0]!)).toEqual([
+      'name',
+      'group',
+      'state',
+      'statename',
+      'pid',
+      'start',
+      'stop',
+      'spawnerr',
+      'exitstatus',
+      'description',
+      'cpu_seconds',
+      'memory_bytes',
+    ]);
 
     // Uptimes tick, the ETag does not: a second later it is still a 304.
     const etag = first.headers.etag!;

@@ -15,6 +15,7 @@ import { ctime } from '../../../src/web/actions.js';
 import { loadAssets, WEB_DIR } from '../../../src/web/assets.js';
 import { pyQuote, readForm } from '../../../src/web/form.js';
 import { escapeHtml, html, Template } from '../../../src/web/html.js';
+import { cpuTime, humanBytes } from '../../../src/web/views.js';
 import { createWebHandler } from '../../../src/web/index.js';
 import { python } from '../../helpers/python.js';
 
@@ -88,6 +89,15 @@ describe('HTML', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the figures columns', () => {
+  it('writes memory in binary units and CPU time as seconds, then H:MM:SS', () => {
+    expect([0, 1023, 1024, 12.3 * 1024 * 1024, 5 * 1024 ** 3].map(humanBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '12.3 MiB', '5.0 GiB']);
+    expect([null, undefined, -1, NaN].map(humanBytes)).toEqual(['', '', '', '']);
+    expect([0, 1.254, 99.99, 100, 3725].map(cpuTime)).toEqual(['0.00 s', '1.25 s', '99.99 s', '0:01:40', '1:02:05']);
+    expect(cpuTime(null)).toBe('');
   });
 });
 
