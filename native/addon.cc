@@ -24,6 +24,7 @@
 #include "cgroup.h"
 #include "io_loop.h"
 #include "notify.h"
+#include "procstat.h"
 #include "spawn.h"
 #include "spawner.h"
 #include "user.h"
@@ -42,6 +43,7 @@ struct Addon {
   uv_signal_t* sigchld = nullptr;  // only when exits need SIGCHLD (poll backend, orphan reaping)
   std::vector<Event> batch;
   std::vector<uint8_t> batch_data;
+  ProcStatReader procstat;  // JS thread only
 };
 
 void notify_js(void* ctx) {
@@ -385,6 +387,32 @@ Napi::Value CgroupRemove(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), cgroup_remove(info[0].As<Napi::String>().Utf8Value()));
 }
 
+// procStats(pids: Int32Array, out: Float64Array(pids.length * 4), cache: boolean)
+// -> descriptors cached now. Caller-allocated: one scrape allocates nothing
+// here. out per pid = [cpuSeconds, rssBytes, threads, openFds], NaN where
+// unreadable (procstat.h).
+Napi::Value ProcStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::Float64Array>().ElementLength() < info[0].As<Napi::Int32Array>().ElementLength() * kProcStatFields)
+    return usage(env, "Usage: procStats(pids: Int32Array, out: Float64Array(pids.length * 4), cache?: boolean)");
+  auto pids = info[0].As<Napi::Int32Array>();
+  ProcStatReader& r = get(info)->procstat;
+  r.read(pids.Data(), pids.ElementLength(), info[1].As<Napi::Float64Array>().Data(), info.Length() > 2 && info[2].ToBoolean());
+  return Napi::Number::New(env, static_cast<double>(r.cached()));
+}
+
+// procStatsForget(pid?) -> undefined: the child was reaped; close its cached
+// /proc/PID/stat. Without a pid: close them all.
+Napi::Value ProcStatsForget(const Napi::CallbackInfo& info) {
+  ProcStatReader& r = get(info)->procstat;
+  if (info.Length() > 0 && info[0].IsNumber()) r.forget(info[0].As<Napi::Number>().Int32Value());
+  else r.clear();
+  return info.Env().Undefined();
+}
+
 Napi::Value WriteStdin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer())
@@ -619,6 +647,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cgroupKill", Napi::Function::New(env, CgroupKill));
   exports.Set("cgroupRead", Napi::Function::New(env, CgroupRead));
   exports.Set("cgroupRemove", Napi::Function::New(env, CgroupRemove));
+  exports.Set("procStats", Napi::Function::New(env, ProcStats));
+  exports.Set("procStatsForget", Napi::Function::New(env, ProcStatsForget));
   return exports;
 }
 

@@ -45,6 +45,8 @@ interface Addon {
   cgroupKill(dir: string, how: 0 | 1 | 2): number;
   cgroupRead(path: string): string | number;
   cgroupRemove(dir: string): number;
+  procStats(pids: Int32Array, out: Float64Array, cache?: boolean): number;
+  procStatsForget(pid?: number): void;
 }
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -485,3 +487,30 @@ export function resolveCommand(file: string, pathEnv: string | undefined, exists
 
 export type { NativeError as SpawnError };
 export { spawnError };
+
+/** Figures per pid in procStats' answer: [cpuSeconds, rssBytes, threads, openFds]. */
+export const PROC_STAT_FIELDS = 4;
+
+/**
+ * /proc figures of many processes in one call (Linux; NaN elsewhere, and for a
+ * pid that is gone or unreadable): out[i * 4 + k] is pids[i]'s CPU seconds
+ * (utime + stime), resident bytes, threads and open fds. With cache, each
+ * pid's /proc/PID/stat stays open for the next call (pread instead of open +
+ * read + close), while descriptors are plentiful above the spawn reserve;
+ * procStatsForget(pid) closes it when the child is reaped.
+ */
+export function procStats(pids: Int32Array, out = new Float64Array(pids.length * PROC_STAT_FIELDS), cache = true): Float64Array {
+  addon.procStats(pids, out, cache);
+  return out;
+}
+
+/** The child pid was reaped: close its cached /proc/PID/stat (without a pid: all of them). */
+export function procStatsForget(pid?: number): void {
+  if (pid === undefined) addon.procStatsForget();
+  else addon.procStatsForget(pid);
+}
+
+/** How many /proc/PID/stat descriptors procStats keeps open now (tests). */
+export function procStatsCached(): number {
+  return addon.procStats(new Int32Array(0), new Float64Array(0), false);
+}

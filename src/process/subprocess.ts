@@ -84,6 +84,8 @@ export class Subprocess {
   spawns = 0;
   /** exit status of the last child reaped (-1 for a signal), kept across spawns; null before any */
   lastExitStatus: number | null = null;
+  /** processes of its cgroup the OOM killer took, counted at each exit of the main child, across spawns */
+  oomKills = 0;
   /** resolved log file paths (AUTO turned into a file in childlogdir), null for none */
   readonly logfiles: Record<Channel, string | null>;
   private readonly sinks: Record<Channel, LogSink | null> = { stdout: null, stderr: null };
@@ -549,6 +551,7 @@ export class Subprocess {
     let cause: string | undefined;
     const ooms = cg.oomKillsSinceSpawn();
     if (ooms > 0) {
+      this.oomKills += ooms;
       const why = oomCause(cg.limits);
       if (signal === SIGKILL) {
         cause = why;

@@ -182,6 +182,7 @@ export class Supervisor {
           const proc = this.byChild.get(e.child);
           this.byChild.delete(e.child);
           if (proc) {
+            this.stats.forget(e.pid);
             proc.exited(e);
             this.events.exited(proc);
             break;

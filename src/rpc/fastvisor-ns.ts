@@ -49,6 +49,7 @@ export function statsStruct(f: ProcessFigures, wallSecs: number): XmlRpcStruct {
   if (f.memorySource !== null) out.memory_source = f.memorySource;
   int('open_fds', f.openFds);
   int('threads', f.threads);
+  int('oom_kills', f.oomKills);
   for (const ch of ['stdout', 'stderr'] as const) {
     const l = f.log[ch];
     if (!l) continue;
@@ -99,7 +100,7 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       signature: ['struct', 'string'],
       params: ['name'],
       help:
-        "Return a process's figures: cpu_seconds, memory_bytes (RSS, or its cgroup's memory), open_fds, threads, stdout/stderr bytes and dropped bytes, restarts, exitstatus, start_time, uptime (numbers of bytes and seconds are doubles; a figure that cannot be read is left out)",
+        "Return a process's figures: cpu_seconds, memory_bytes (RSS, or its cgroup's memory), open_fds, threads, oom_kills (programs with a cgroup), stdout/stderr bytes and dropped bytes, restarts, exitstatus, start_time, uptime (numbers of bytes and seconds are doubles; a figure that cannot be read is left out)",
       call: ([n]) => {
         const proc = lookup(str(n, 'name'));
         const sup = ctl.supervisor;

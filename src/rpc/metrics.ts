@@ -33,6 +33,9 @@ export class RpcMetrics {
 }
 
 const STATE_NAMES = Object.keys(ProcessState) as ProcessStateName[];
+/** Per state: the end of its state-set line when it is not the current one, and when it is. */
+const STATE_TAILS = STATE_NAMES.map((s) => [s, [`,state="${s}"} 0\n`, `,state="${s}"} 1\n`]] as const);
+const STREAM_TAILS = { stdout: ',stream="stdout"} ', stderr: ',stream="stderr"} ' } as const;
 
 /** Every metric name /metrics can export (the Grafana dashboard's test checks against it). */
 export const METRIC_NAMES = [
@@ -55,6 +58,11 @@ export const METRIC_NAMES = [
   'fastvisor_process_log_bytes_total',
   'fastvisor_process_log_dropped_bytes_total',
   'fastvisor_process_healthy',
+  'fastvisor_process_ready',
+  'fastvisor_process_oom_kills_total',
+  'fastvisor_process_memory_max_bytes',
+  'fastvisor_process_cpu_max_ratio',
+  'fastvisor_process_pids_max',
 ] as const;
 
 /** A label value: backslash, double quote and line feed escaped (exposition format). */
@@ -104,34 +112,38 @@ export function renderMetrics(ctl: SupervisorControl, rpc: RpcMetrics | null, da
     for (const p of pools) out.push(`fastvisor_event_listener_dropped_events_total{pool="${escapeLabel(p.pool)}"} ${p.discarded}`);
   }
 
-  renderProcesses(out, figures, family);
+  renderProcesses(out, figures);
   out.push('');
   return out.join('\n');
 }
 
-function renderProcesses(
-  out: string[],
-  figures: readonly ProcessFigures[],
-  family: (name: string, type: 'gauge' | 'counter', help: string) => void,
-): void {
-  const labels = figures.map((f) => `name="${escapeLabel(f.name)}",group="${escapeLabel(f.group)}"`);
+// The per-process families: the bulk of a scrape (500 processes: ~12 000
+// lines), so built by appending to one string, with each process's label set
+// and each state-set line's tail made once.
+export function renderProcesses(out: string[], figures: readonly ProcessFigures[]): void {
+  const n = figures.length;
+  if (!n) return;
+  const labels = new Array<string>(n);
+  for (let i = 0; i < n; i++) labels[i] = `{name="${escapeLabel(figures[i]!.name)}",group="${escapeLabel(figures[i]!.group)}"`;
+  let text = '';
   // One family at a time: the format wants a family's samples together.
   const each = (name: string, type: 'gauge' | 'counter', help: string, value: (f: ProcessFigures) => number | null): void => {
     let headed = false;
-    figures.forEach((f, i) => {
-      const v = value(f);
-      if (v === null) return;
-      if (!headed) family(name, type, help);
+    for (let i = 0; i < n; i++) {
+      const v = value(figures[i]!);
+      if (v === null) continue;
+      if (!headed) text += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
       headed = true;
-      out.push(`${name}{${labels[i]}} ${num(v)}`);
-    });
+      text += name + labels[i] + '} ' + num(v) + '\n';
+    }
   };
 
-  if (figures.length) family('fastvisor_process_state', 'gauge', 'The process state: 1 for the current one, 0 for the others (a state set).');
-  figures.forEach((f, i) => {
-    const current = processStateName(f.state);
-    for (const s of STATE_NAMES) out.push(`fastvisor_process_state{${labels[i]},state="${s}"} ${s === current ? 1 : 0}`);
-  });
+  text += '# HELP fastvisor_process_state The process state: 1 for the current one, 0 for the others (a state set).\n# TYPE fastvisor_process_state gauge\n';
+  for (let i = 0; i < n; i++) {
+    const head = 'fastvisor_process_state' + labels[i];
+    const current = figures[i]!.statename;
+    for (const [s, tail] of STATE_TAILS) text += head + (s === current ? tail[1] : tail[0]);
+  }
   each('fastvisor_process_start_time_seconds', 'gauge', 'When the current (or last) child was spawned, seconds since the epoch.', (f) => f.startTime);
   each('fastvisor_process_restarts_total', 'counter', 'Children started after the first since the process was added.', (f) => f.restarts);
   each('fastvisor_process_exit_status', 'gauge', "The last child's exit status (-1: killed by a signal).", (f) => f.exitStatus);
@@ -149,17 +161,29 @@ function renderProcesses(
     ['fastvisor_process_log_dropped_bytes_total', 'Bytes of a stream lost to log write errors (full disk, removed directory).', 'dropped'],
   ] as const) {
     let headed = false;
-    figures.forEach((f, i) => {
+    for (let i = 0; i < n; i++) {
+      const f = figures[i]!;
       for (const stream of ['stdout', 'stderr'] as const) {
         const l = f.log[stream];
         if (!l) continue;
-        if (!headed) family(name, 'counter', help);
+        if (!headed) text += `# HELP ${name} ${help}\n# TYPE ${name} counter\n`;
         headed = true;
-        out.push(`${name}{${labels[i]},stream="${stream}"} ${num(l[pick])}`);
+        text += name + labels[i] + STREAM_TAILS[stream] + num(l[pick]) + '\n';
       }
-    });
+    }
   }
   each('fastvisor_process_healthy', 'gauge', 'Where a health check is configured: 1 while healthy, else 0.', (f) =>
     f.health === null ? null : f.health === 'healthy' ? 1 : 0,
   );
+  each('fastvisor_process_ready', 'gauge', 'Where readiness is signalled (ready=notify or log:): 1 while RUNNING (ready), else 0.', (f) => f.ready);
+  each(
+    'fastvisor_process_oom_kills_total',
+    'counter',
+    "Processes of the program's cgroup killed by the OOM killer, counted when its child exits (programs with a cgroup).",
+    (f) => f.oomKills,
+  );
+  each('fastvisor_process_memory_max_bytes', 'gauge', 'The memory_max cgroup limit in bytes, where set.', (f) => f.limits.memoryMaxBytes);
+  each('fastvisor_process_cpu_max_ratio', 'gauge', 'The cpu_max cgroup limit as a fraction of one CPU (0.5: half a core), where set.', (f) => f.limits.cpuMaxRatio);
+  each('fastvisor_process_pids_max', 'gauge', 'The pids_max cgroup limit (processes and threads), where set.', (f) => f.limits.pidsMax);
+  out.push(text.slice(0, -1));
 }

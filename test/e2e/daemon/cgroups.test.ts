@@ -115,6 +115,8 @@ describe.skipIf(!layout)(`cgroups (${layout ? `v${layout.version}` : whyNot})`, 
     const info = (await d.rpc('supervisor.getProcessInfo', 'hog')) as { statename: string; exitstatus: number; description: string };
     expect(info.statename).toBe('EXITED');
     expect(info.description).toContain('killed by the OOM killer (memory_max 64MB)');
+    // counted for /metrics' fastvisor_process_oom_kills_total
+    expect(((await d.rpc('fastvisor.getProcessStats', 'hog')) as Record<string, unknown>)['oom_kills']).toBe(1);
   });
 
   it.skipIf(!has('pids'))('pids_max: a fork bomb stops at the limit; stop ends all of it', async () => {

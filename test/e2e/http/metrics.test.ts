@@ -5,11 +5,12 @@
 // (basic auth, as a fleet would) and asked a PromQL question over its HTTP API.
 // Also fastvisor.getProcessStats / getAllProcessStats, and `metrics = false`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 
+import { detectLayout } from '../../../src/process/cgroup-plan.js';
 import { REPO, startDaemon, stopAllDaemons, type Daemon } from '../../helpers/daemon-harness.js';
 import { dashboardExpressions } from '../../helpers/grafana.js';
 import { freePort } from '../../helpers/http-raw.js';
@@ -18,6 +19,22 @@ import { isAlive } from '../../helpers/procs.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 const PROMTOOL = '/usr/bin/promtool';
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+// cgroup limits need root and the memory, cpu and pids controllers (v2 offers them, or v1 mounts them).
+const cgroupLayout =
+  process.platform === 'linux' && process.getuid?.() === 0
+    ? detectLayout(readOrNull('/proc/self/mountinfo') ?? '', readOrNull('/proc/self/cgroup') ?? '', readOrNull)
+    : null;
+const cgroupLimits =
+  cgroupLayout !== null &&
+  ['memory', 'cpu', 'pids'].every((c) => (cgroupLayout.version === 2 ? cgroupLayout.v2!.controllers.includes(c) : cgroupLayout.v1.has(c)));
 const PROMETHEUS = '/usr/bin/prometheus';
 const AUTH = 'Basic ' + Buffer.from('metrics:s3cret').toString('base64');
 
@@ -68,6 +85,7 @@ ${extra}
 [program:hello]
 command=/bin/sh -c 'printf "hello metrics\\n"; exec /bin/sleep 1000'
 startsecs=0
+ready=log:^hello metrics$
 
 [program:crash]
 command=/bin/sh -c '/bin/sleep 0.2; exit 3'
@@ -124,6 +142,11 @@ describe('GET /metrics', () => {
     expect(value(text, 'fastvisor_process_restarts_total', { name: 'hello' })).toBe(0);
     expect(value(text, 'fastvisor_process_log_dropped_bytes_total', { name: 'hello', stream: 'stdout' })).toBe(0);
     expect(value(text, 'fastvisor_process_healthy', { name: 'hello' })).toBeUndefined();
+    // ready=log: ready once RUNNING; no readiness for ready=started, no cgroup figures without a cgroup.
+    expect(value(text, 'fastvisor_process_ready', { name: 'hello' })).toBe(1);
+    expect(value(text, 'fastvisor_process_ready', { name: 'web_0' })).toBeUndefined();
+    expect(value(text, 'fastvisor_process_oom_kills_total', { name: 'hello' })).toBeUndefined();
+    expect(value(text, 'fastvisor_process_memory_max_bytes', { name: 'hello' })).toBeUndefined();
     expect(value(text, 'fastvisor_up', {})).toBe(1);
     expect(samples(text).find((s) => s.name === 'fastvisor_build_info')!.labels.version).toMatch(/^\d+\.\d+\.\d+/);
 
@@ -180,6 +203,44 @@ describe('GET /metrics', () => {
     expect(lines[0]).toMatch(/^NAME\*\s+STATE\s+PID\s+CPU%\s+CPU TIME\s+MEM\s+FDS\s+THR\s+RESTARTS\s+UPTIME\s+LOG\s+DROPPED$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['hello RUNNING', 'web:web_0 RUNNING', 'web:web_1 RUNNING']);
     expect(lines[1]).toMatch(/\s14B\s+0B$/);
+  });
+
+  it.skipIf(!cgroupLimits)('cgroup limits and the OOM kill counter of a program with a cgroup', async () => {
+    const root = `/fastvisor-metrics-test-${process.pid}`;
+    const { d, port } = await daemonWithPrograms(
+      `[supervisord]\ncgroup_root=${root}\n[program:limited]\ncommand=/bin/sleep 1000\nstartsecs=0\nmemory_max=64MB\ncpu_max=50%\npids_max=20\n`,
+    );
+    onTestFinished(async () => {
+      await d.stop();
+      const mounts = cgroupLayout!.version === 2 ? [cgroupLayout!.v2!.mount] : [...new Set([...cgroupLayout!.v1.values()].map((h) => h.mount))];
+      for (const m of mounts) {
+        for (const dir of [path.join(m, root, 'limited', 'limited'), path.join(m, root, 'limited'), path.join(m, root)]) {
+          try {
+            rmdirSync(dir);
+          } catch {
+            // removed by the daemon, or never made
+          }
+        }
+      }
+    });
+    const text = await pollUntil(
+      async () => {
+        const r = await get(port, '/metrics', AUTH);
+        return r.status === 200 && value(r.body, 'fastvisor_process_state', { name: 'limited', state: 'RUNNING' }) === 1 && r.body;
+      },
+      { timeout: 15_000, what: 'limited to run' },
+    );
+    expect(value(text, 'fastvisor_process_memory_max_bytes', { name: 'limited' })).toBe(64 * 1024 * 1024);
+    expect(value(text, 'fastvisor_process_cpu_max_ratio', { name: 'limited' })).toBe(0.5);
+    expect(value(text, 'fastvisor_process_pids_max', { name: 'limited' })).toBe(20);
+    expect(value(text, 'fastvisor_process_oom_kills_total', { name: 'limited' })).toBe(0);
+    expect(value(text, 'fastvisor_process_pids_max', { name: 'web_0' })).toBeUndefined();
+    expect(((await d.rpc('fastvisor.getProcessStats', 'limited')) as Record<string, unknown>)['oom_kills']).toBe(0);
+    if (existsSync(PROMTOOL)) {
+      const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+      expect(check.stdout + check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
   });
 
   it('metrics = false: 404, behind the same auth', async () => {

@@ -30,6 +30,11 @@ function fakeProc(): string {
   return root;
 }
 
+const NO_LIMITS = { memory_max: null, memory_high: null, cpu_max: null, cpu_weight: null, pids_max: null, io_weight: null };
+function config(fastvisor: Record<string, unknown> = {}): Subprocess['config'] {
+  return { fastvisor: { ready: { kind: 'started' }, kill_mode: null, cgroup: NO_LIMITS, ...fastvisor } } as unknown as Subprocess['config'];
+}
+
 function proc(pid: number, extra: Partial<Subprocess> = {}): Subprocess {
   const sinks = { stdout: { closed: false, counters: () => ({ written: 1234, dropped: 5, size: 0, rotations: 0, faultErrno: 0 }) }, stderr: null };
   return {
@@ -38,6 +43,8 @@ function proc(pid: number, extra: Partial<Subprocess> = {}): Subprocess {
     status: { state: pid ? ProcessState.RUNNING : ProcessState.STOPPED, pid, laststart: 1000 },
     spawns: 3,
     lastExitStatus: -1,
+    oomKills: 0,
+    config: config(),
     health: null,
     sink: (ch: 'stdout' | 'stderr') => sinks[ch],
     ...extra,
@@ -65,7 +72,37 @@ describe('process figures', () => {
       startTime: 1_699_999_997.5,
       log: { stdout: { written: 1234, dropped: 5 }, stderr: null },
       health: null,
+      ready: null,
+      oomKills: null,
+      limits: { memoryMaxBytes: null, cpuMaxRatio: null, pidsMax: null },
     });
+  });
+
+  it('readiness where signalled, OOM kills and the limits where the program has a cgroup', () => {
+    const root = fakeProc();
+    const stats = new ProcessStats({ procRoot: root, platform: 'linux' });
+    const limited = config({ ready: { kind: 'log', pattern: 'up' }, cgroup: { ...NO_LIMITS, memory_max: 64 << 20, cpu_max: 50, pids_max: 20 } });
+    const f = stats.read(proc(4242, { config: limited, oomKills: 2 }), 0, 0);
+    expect([f.ready, f.oomKills, f.limits]).toEqual([1, 2, { memoryMaxBytes: 64 << 20, cpuMaxRatio: 0.5, pidsMax: 20 }]);
+    const stopped = stats.read(proc(0, { config: limited }), 0, 0);
+    expect(stopped.ready).toBe(0);
+    // kill_mode=cgroup alone: a cgroup, no limits
+    const killOnly = stats.read(proc(4242, { config: config({ kill_mode: 'cgroup' }) }), 0, 0);
+    expect([killOnly.oomKills, killOnly.limits.memoryMaxBytes, killOnly.ready]).toEqual([0, null, null]);
+  });
+
+  it('reads many processes in one call, the real /proc through the native reader', () => {
+    const stats = new ProcessStats();
+    const [self, none, gone] = stats.readAll([proc(process.pid), proc(0), proc(0x3ffffff0)], 0, 0);
+    if (process.platform !== 'linux') {
+      expect(self!.cpuSeconds).toBeNull();
+      return;
+    }
+    expect(self!.cpuSeconds).toBeGreaterThan(0);
+    expect(self!.memoryBytes).toBeGreaterThan(1 << 20);
+    expect(self!.threads).toBeGreaterThanOrEqual(1);
+    expect(self!.openFds).toBeGreaterThanOrEqual(3);
+    expect([none!.cpuSeconds, none!.openFds, gone!.cpuSeconds, gone!.openFds]).toEqual([null, null, null, null]);
   });
 
   it("the cgroup's memory where a reader gives one", () => {
