@@ -158,7 +158,7 @@ export type MachineEvent =
    * the child was reaped: finish(). cause (fastvisor) replaces the decoded
    * status in the lines, e.g. `killed by the OOM killer (memory_max 512MB)`.
    */
-  | { kind: 'exited'; pid: number; code: number | null; signal: number | null; coreDumped?: boolean; cause?: string }
+  | { kind: 'exited'; pid: number; code: number | null; signal: number | null; coreDumped?: boolean; cause?: string; oomKilled?: boolean }
   /** a kill effect failed; code is the errno name, message the error text */
   | { kind: 'killFailed'; purpose: KillPurpose; code: string; message: string }
   /** time passed (a timer fired, or the driver looks in: once when the process is created, for autostart): transition() */
@@ -247,6 +247,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 class Work {
   readonly effects: Effect[] = [];
   error: string | null = null;
+  /** this step's exit was an OOM kill in the program's cgroup (fastvisor): `oom_killed:1` in the payload */
+  oomKilled = false;
 
   constructor(
     readonly config: MachineConfig,
@@ -279,6 +281,9 @@ class Work {
     const extra: Array<readonly [string, number]> = [];
     if (to === ProcessState.STARTING || to === ProcessState.BACKOFF) extra.push(['tries', this.s.backoff]);
     else if (to === ProcessState.EXITED) extra.push(['expected', expected ? 1 : 0], ['pid', this.s.pid]);
+    // fastvisor (programs with a cgroup): the exit was the OOM killer's; listeners
+    // that split on spaces and colons read one more key.
+    if (this.oomKilled && (to === ProcessState.EXITED || to === ProcessState.BACKOFF || to === ProcessState.STOPPED)) extra.push(['oom_killed', 1]);
     else if (to === ProcessState.RUNNING || to === ProcessState.STOPPING || to === ProcessState.STOPPED) {
       extra.push(['pid', this.s.pid]);
     }
@@ -566,6 +571,7 @@ function reaped(w: Work, e: EventOf<'exited'>, branch: (es: number, msg: string)
   }
   const [es, decoded] = decodeWaitStatus(e);
   const msg = e.cause ?? decoded;
+  w.oomKilled = e.oomKilled === true;
   w.s.laststop = w.now;
   branch(es, msg);
   w.s.pid = 0;

@@ -520,7 +520,8 @@ export class Subprocess {
     const cause = e.pid === this.pid ? this.cgroupExited(e.signal) : undefined;
     if (e.pid === this.pid) this.lastExitStatus = decodeWaitStatus(e)[0];
     if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
-    this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause } : {}) });
+    // cause is only ever the OOM killer's (cgroupExited)
+    this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause, oomKilled: true } : {}) });
   }
 
   // ---- fastvisor: cgroups --------------------------------------------------

@@ -1440,3 +1440,26 @@ describe('fastvisor: restart (health checks, watchdog, restart_dependents)', () 
     expect(h.state).toBe(ProcessState.STOPPED);
   });
 });
+
+describe('fastvisor: an OOM kill in the PROCESS_STATE payload (programs with a cgroup)', () => {
+  it('EXITED (and BACKOFF) carry oom_killed:1 after the usual fields; other exits do not', () => {
+    const h = new Harness({ autostart: false, autorestart: 'false' });
+    h.start();
+    h.advance(1000);
+    h.take();
+    h.send({ kind: 'exited', pid: 42, code: null, signal: SIGKILL, cause: 'killed by the OOM killer (memory_max 64MB)', oomKilled: true });
+    expect(h.take()).toEqual([
+      'PROCESS_STATE_EXITED from_state:RUNNING expected:0 pid:42 oom_killed:1',
+      'WARN exited: web (killed by the OOM killer (memory_max 64MB); not expected)',
+    ]);
+    h.start();
+    h.take();
+    h.send({ kind: 'exited', pid: 43, code: null, signal: SIGKILL, cause: 'killed by the OOM killer (memory_max 64MB)', oomKilled: true });
+    expect(h.take()[0]).toBe('PROCESS_STATE_BACKOFF from_state:STARTING tries:1 oom_killed:1');
+    h.advance(1000); // the retry
+    h.advance(1000); // startsecs
+    h.take();
+    h.die(SIGKILL);
+    expect(h.take()[0]).toBe('PROCESS_STATE_EXITED from_state:RUNNING expected:0 pid:44');
+  });
+});
