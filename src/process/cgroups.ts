@@ -37,6 +37,38 @@ export class Cgroups {
     return this.detected;
   }
 
+  /**
+   * cgroup v2 allows controllers to be enabled only in cgroups without
+   * processes of their own (the real root excepted), and by default the
+   * programs' cgroups go under the daemon's own: a daemon that is alone there
+   * (a container's init, a systemd unit with Delegate=yes) moves itself into
+   * the leaf `<own>/supervisord`, as container inits do, and says so. With
+   * other processes beside it, or with cgroup_root= set, nothing moves (a
+   * limit's spawn error then says EBUSY and what to do).
+   */
+  leaveOwnCgroup(): void {
+    const layout = this.layout();
+    if (!layout || layout.version !== 2 || !layout.v2 || this.root !== null) return;
+    const own = `${layout.v2.mount}${layout.v2.self === '/' ? '' : layout.v2.self}`;
+    // The real root has no cgroup.type and is exempt from the rule.
+    if (!existsSync(`${own}/cgroup.type`)) return;
+    const members = (readText(`${own}/cgroup.procs`) ?? '').split('\n').filter(Boolean);
+    if (members.length !== 1 || members[0] !== String(process.pid)) {
+      if (members.length > 1) {
+        this.log.info(`cgroups: the daemon's cgroup ${layout.v2.self} has other processes; cgroup limits need [supervisord] cgroup_root= pointing at a cgroup without processes`);
+      }
+      return;
+    }
+    const leaf = `${own}/supervisord`;
+    try {
+      cgroupfs.setup([leaf], [[`${leaf}/cgroup.procs`, String(process.pid)]]);
+    } catch (err) {
+      this.log.warn(`cgroups: could not move the daemon into ${leaf}: ${(err as NativeError).code ?? String(err)}`);
+      return;
+    }
+    this.log.info(`cgroups: moved the daemon into ${leaf.slice(layout.v2.mount.length)}, so its cgroup can hand controllers to the programs' (cgroup v2)`);
+  }
+
   /** Makes the cgroup (limits written) for a spawn, or says why not, naming the option. */
   prepare(group: string, name: string, limits: CgroupLimits, killMode: KillMode): ProcessCgroup | string {
     const layout = this.layout();

@@ -130,9 +130,13 @@ export class Supervisor {
    * first transition: autostart in priority order.
    */
   start(): void {
-    // cgroups: detected (and named in the log) at start when any program uses them.
-    if (this.model.groups.some((g) => g.processes.some((p) => wantsCgroup(p.fastvisor.cgroup, p.fastvisor.kill_mode)))) {
+    // cgroups: detected (and named in the log) at start when any program uses
+    // them; on v2 a daemon alone in its cgroup steps into a leaf first, so
+    // limits can work under its own cgroup (before any child is spawned there).
+    const procs = this.model.groups.flatMap((g) => g.processes);
+    if (procs.some((p) => wantsCgroup(p.fastvisor.cgroup, p.fastvisor.kill_mode))) {
       this.host.cgroups.layout();
+      if (procs.some((p) => Object.values(p.fastvisor.cgroup).some((v) => v !== null))) this.host.cgroups.leaveOwnCgroup();
     }
     for (const g of this.model.groups) this.addProcessGroup(g, false);
     this.dependencies.rebuild(this.allProcesses());
