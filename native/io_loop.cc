@@ -415,8 +415,16 @@ void IoLoop::run() {
 #endif
   now_ms_ = mono_ms();
   while (!stopping_) {
-    int n = backend_->wait(ready_.data(), kMaxReady, -1);
+    // Where exits are only known through SIGCHLD (the poll backend), a
+    // child's exit must never hang on one lost or late wake-up: while such
+    // children run, look at them at least once a second anyway.
+    int timeout = needs_sigchld_ && has_unwatched_children() ? kUnwatchedScanMs : -1;
+    int n = backend_->wait(ready_.data(), kMaxReady, timeout);
     now_ms_ = mono_ms();
+    if (timeout >= 0 && now_ms_ - last_unwatched_scan_ms_ >= kUnwatchedScanMs) {
+      last_unwatched_scan_ms_ = now_ms_;
+      reap_scan();
+    }
     if (n < 0) continue;  // EINTR is folded into 0; nothing else is expected
     size_t wave_bytes = 0, max_read = 0, fds_served = 0;
     for (int i = 0; i < n; i++) {
@@ -743,6 +751,12 @@ void IoLoop::finish_exit(Child& c, int status) {
   if (status != -1) decode_status(status, &code, &sig, &core);
   events_.push(Event{EventKind::kExit, handle, c.pid, 0, code, sig, core, wall_ms()});
   maybe_forget(handle);
+}
+
+bool IoLoop::has_unwatched_children() const {
+  for (const auto& [h, c] : children_)
+    if (!c->exited && !c->watching) return true;
+  return false;
 }
 
 void IoLoop::reap_scan() {

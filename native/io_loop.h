@@ -172,6 +172,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   void park(Child& c, int stream);
   void unpark_all();
   void reap_scan();
+  bool has_unwatched_children() const;
   pid_t sweep_one(int* status);
   void flush_stdin(Child& c);
   void close_child_stdin(Child& c, int err);
@@ -217,6 +218,9 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::vector<uint8_t> buf_, scratch_;
   std::vector<Ready> ready_;
   int64_t now_ms_ = 0;
+  // The poll backend's safety net: a scan of SIGCHLD-only children at least this often.
+  static constexpr int kUnwatchedScanMs = 1000;
+  int64_t last_unwatched_scan_ms_ = 0;
   bool stopping_ = false;
 };
 
