@@ -529,6 +529,16 @@ Napi::Value OpenNotify(const Napi::CallbackInfo& info) {
   return res;
 }
 
+// sdNotify(path, text) -> 0 | -errno. The daemon's own sd_notify to its
+// supervisor (systemd); no I/O loop needed.
+Napi::Value SdNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) return usage(env, "Usage: sdNotify(path: string, text: string)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  return Napi::Number::New(env, notify_send(path, text));
+}
+
 Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: closeNotify(socket: number)");
   get(info)->loop.close_notify(info[0].As<Napi::Number>().Uint32Value());
@@ -639,6 +649,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
   exports.Set("openNotify", Napi::Function::New(env, OpenNotify));
   exports.Set("closeNotify", Napi::Function::New(env, CloseNotify));
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
   exports.Set("rlimit", Napi::Function::New(env, Rlimit));

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -138,6 +139,43 @@ void notify_unlink(const NotifyName& name) {
   struct stat st;
   if (name.path.empty() || lstat(name.path.c_str(), &st) != 0) return;
   if (st.st_dev == name.dev && st.st_ino == name.ino) unlink(name.path.c_str());
+}
+
+int notify_send(const std::string& path, const std::string& text) {
+  if (path.size() < 2 || (path[0] != '/' && path[0] != '@') || path.find('\0') != std::string::npos) return -EINVAL;
+  if (text.size() > kNotifyMax) return -EMSGSIZE;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  bool abstract = path[0] == '@';
+  // A file name needs its NUL inside sun_path; an abstract name is counted
+  // by length alone and may fill it.
+  if (abstract ? path.size() > sizeof addr.sun_path : path.size() >= sizeof addr.sun_path) return -ENAMETOOLONG;
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (abstract) addr.sun_path[0] = '\0';
+  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+#if defined(SOCK_CLOEXEC)
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+  if (fd < 0) return -errno;
+  // Blocking as sd_notify is, but never for long: a receiver whose queue is
+  // full must not stall the daemon's JS thread (and its children) for good.
+  struct timeval tv{1, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int flags = 0;
+#if defined(MSG_NOSIGNAL)
+  flags |= MSG_NOSIGNAL;
+#endif
+  ssize_t n;
+  do {
+    n = sendto(fd, text.data(), text.size(), flags, reinterpret_cast<struct sockaddr*>(&addr), len);
+  } while (n < 0 && errno == EINTR);
+  int rc = n < 0 ? -errno : 0;
+  close(fd);
+  return rc;
 }
 
 ssize_t notify_read(int fd, uint8_t* buf, pid_t* pid) {

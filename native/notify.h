@@ -43,4 +43,12 @@ void notify_unlink(const NotifyName& name);
 // nothing waiting). Descriptors a sender passed along are closed.
 ssize_t notify_read(int fd, uint8_t* buf, pid_t* pid);
 
+// JS thread. The sending side, for the daemon's own supervisor (systemd's
+// sd_notify): one datagram with text to the NOTIFY_SOCKET address path, an
+// absolute file name or, with a leading '@', an abstract name (the '@'
+// becomes the '\0' systemd means by it). Returns 0 or -errno: -EINVAL for
+// any other address (systemd's vsock: form included), -ENAMETOOLONG,
+// -EMSGSIZE for text longer than kNotifyMax (systemd would drop it).
+int notify_send(const std::string& path, const std::string& text);
+
 }  // namespace fv

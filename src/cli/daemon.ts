@@ -31,6 +31,7 @@ import { METRICS_CONTENT_TYPE, renderMetrics, RpcMetrics } from '../rpc/metrics.
 import { logFileFor } from '../rpc/supervisor-ns.js';
 import { createWebHandler } from '../web/index.js';
 import { MemoryReclaimer } from './reclaim.js';
+import { SystemdNotifier } from './sd-notify.js';
 import { UsageError } from './supervisord-options.js';
 
 export interface DaemonOptions {
@@ -77,9 +78,15 @@ export class Daemon implements DaemonControl {
   private fdGuard: FdGuard | null = null;
   /** a full collection + malloc_trim after a burst grew RSS by half */
   private reclaimer: MemoryReclaimer | null = null;
+  /** systemd's NOTIFY_SOCKET, taken out of the environment the children inherit */
+  private readonly sd: SystemdNotifier | null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.model = opts.load();
+    // Children's environments are built from process.env at each spawn: with
+    // these gone, no child sees NOTIFY_SOCKET / WATCHDOG_* (a program with
+    // ready=notify gets a NOTIFY_SOCKET of fastvisor's own).
+    this.sd = SystemdNotifier.fromEnv(process.env, process.pid, (m) => this.log?.warn(m));
     this.core = IoCore.start({ onEvents: (events) => this.onNative(events) });
   }
 
@@ -127,9 +134,15 @@ export class Daemon implements DaemonControl {
     // umask= (and directory=) apply when daemonizing only, as in supervisord's _daemonize.
     if (this.opts.daemonized) process.umask(s.umask);
     this.writePidfile();
+    // A daemonized copy tells systemd it is the main process now, before its
+    // launcher (the pid systemd started) exits on the status pipe.
+    if (this.opts.daemonized) this.sd?.mainPid();
     this.opts.ready();
     this.phase = 'running';
     this.supervisor.start();
+    // The sockets answer and every autostart program has been started
+    // (spawned or on its way: not necessarily RUNNING; /readyz says that).
+    this.sd?.ready(this.sdStatus());
     return done;
   }
 
@@ -313,6 +326,11 @@ export class Daemon implements DaemonControl {
     this.log.info(`supervisord started with pid ${process.pid}`);
   }
 
+  private sdStatus(): string {
+    const n = this.model.groups.reduce((sum, g) => sum + g.processes.length, 0);
+    return `running; ${n} program${n === 1 ? '' : 's'} configured`;
+  }
+
   private onNative(events: NativeEvent[]): void {
     this.supervisor?.handleNative(events);
   }
@@ -321,6 +339,7 @@ export class Daemon implements DaemonControl {
     if (this.phase === 'stopping') return;
     const reloading = this.phase === 'reloading';
     this.phase = 'stopping';
+    this.sd?.stop();
     // A reload in progress is stopping everything already; it sees the new
     // phase and ends there instead of starting again (as supervisord's mood
     // turns from RESTARTING to SHUTDOWN).
@@ -338,11 +357,15 @@ export class Daemon implements DaemonControl {
    */
   restart(): void {
     if (this.phase !== 'running') return;
+    // RELOADING=1 first, READY=1 after, even when the reload is refused: a
+    // Type=notify-reload unit waits for that pair after its SIGHUP.
+    this.sd?.reloading();
     let next: Model;
     try {
       next = this.opts.load();
     } catch (err) {
       this.log.critical(`restart aborted, the configuration has an error: ${(err as Error).message}`);
+      this.sd?.ready(`reload aborted, the configuration has an error; ${this.sdStatus()}`);
       return;
     }
     this.phase = 'reloading';
@@ -369,6 +392,7 @@ export class Daemon implements DaemonControl {
         if (this.stopRequested()) return this.finish(0);
         this.phase = 'running';
         this.supervisor.start();
+        this.sd?.ready(this.sdStatus());
       })
       .catch((err: unknown) => {
         this.log.critical(`restart failed: ${(err as Error).message}`);
@@ -400,6 +424,7 @@ export class Daemon implements DaemonControl {
   }
 
   private finish(code: number): void {
+    this.sd?.stop(code === 0 ? 'shutting down' : `exiting with status ${code}`);
     void (async () => {
       await this.http?.close();
       this.http = null;
@@ -414,6 +439,7 @@ export class Daemon implements DaemonControl {
       this.logSink?.close();
       for (const [sig, fn] of this.signalHandlers) process.off(sig as NodeJS.Signals, fn);
       this.core.stop();
+      this.sd?.close();
       this.exitCode?.(code);
     })();
   }

@@ -38,6 +38,7 @@ interface Addon {
   clearSink(sink: number): number;
   openNotify(path: string, uid?: number, gid?: number): { socket: number } | { errno: number };
   closeNotify(socket: number): void;
+  sdNotify(path: string, text: string): number;
   lookupUser(name: string): UserInfo | { errno: number };
   reapOrphans(on: boolean): number;
   cgroupSetup(dirs: string[], writes: Array<[string, string]>): number | { errno: number; path: string };
@@ -126,6 +127,18 @@ export function trimMemory(): boolean {
 /** The daemon's malloc settings (glibc): a fixed mmap threshold, so big freed buffers go back at once. */
 export function tuneMalloc(): boolean {
   return addon.tuneMalloc();
+}
+
+/**
+ * The daemon's own sd_notify: sends text (e.g. "READY=1\nMAINPID=42") as one
+ * datagram to socketPath, the NOTIFY_SOCKET its supervisor (systemd) set: an
+ * absolute path, or '@name' for an abstract socket. Returns 0 or -errno
+ * (-EINVAL for an address of another form, -ENAMETOOLONG, -EMSGSIZE over
+ * 4096 bytes, -ECONNREFUSED/-ENOENT when nobody listens). Never throws for
+ * those: a lost notification must not take the daemon down.
+ */
+export function sdNotify(socketPath: string, text: string): number {
+  return addon.sdNotify(socketPath, text);
 }
 
 /** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */
