@@ -32,7 +32,13 @@ afterEach(() => {
 describe.runIf(process.platform === 'linux')('procStats', () => {
   it('CPU, RSS, threads and fds of many pids, as /proc says', async () => {
     const pids = [sleeper(), sleeper(), sleeper()];
-    await pollUntil(() => pids.every((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('/bin/sleep')), { what: 'the sleepers to exec' });
+    // Exec'd and asleep in nanosleep: until then the loader is still mapping
+    // pages and RSS moves between two reads (seen under Node 24 in CI).
+    const asleep = (p: number): boolean => {
+      const f = readFileSync(`/proc/${p}/stat`, 'latin1');
+      return readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('/bin/sleep') && f.slice(f.lastIndexOf(')') + 2).startsWith('S');
+    };
+    await pollUntil(() => pids.every(asleep), { what: 'the sleepers to exec and sleep' });
     const out = procStats(Int32Array.from([...pids, 0, process.pid]));
     expect(out).toHaveLength(5 * PROC_STAT_FIELDS);
     const page = 4096;
