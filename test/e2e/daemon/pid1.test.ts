@@ -206,7 +206,8 @@ describe.runIf(hasUnshare)('examples/docker: fastvisor as PID 1 of a PID namespa
       { timeout: 10_000, interval: 5, what: 'an orphaned sleep reparented to PID 1' },
     );
     const orphanInner = nsPids(orphan).at(-1)!;
-    expect(out).toMatch(new RegExp(`orphans: left pid ${orphanInner} behind`));
+    // Its announcement travels through the daemon's pipe and /dev/stdout: it may come a little after the orphan is seen.
+    await pollUntil(() => out.includes(`orphans: left pid ${orphanInner} behind`), { what: `"left pid ${orphanInner} behind" on stdout` });
     await pollUntil(() => !existsSync(`/proc/${orphan}`), { timeout: 5_000, what: `orphan ${orphan} reaped (not a zombie)` });
     await pollUntil(() => out.includes(`reaped unknown pid ${orphanInner} (exit status 0)`), { what: `"reaped unknown pid ${orphanInner}" on stdout` });
     const zombies = childrenOf(daemon).filter((p) => procStat(p)?.state === 'Z');
@@ -225,9 +226,10 @@ describe.runIf(hasUnshare)('examples/docker: fastvisor as PID 1 of a PID namespa
     for (const name of ['ticker', 'orphans']) {
       const info = infos.find((i) => i.name === name)!;
       expect(readFileSync(path.join(dir, `${name}.term`), 'utf8').trim()).toBe(`SIGTERM ${info.pid}`);
-      expect(out).toMatch(new RegExp(`stopped: ${name} \\(exit status 0\\)`));
+      // Written before the daemon exited; the FIFO's reader may still be catching up.
+      await pollUntil(() => out.includes(`stopped: ${name} (exit status 0)`), { what: `"stopped: ${name} (exit status 0)" on stdout` });
     }
-    expect(out).toContain('received SIGTERM indicating exit request');
+    await pollUntil(() => out.includes('received SIGTERM indicating exit request'), { what: 'the SIGTERM line on stdout' });
     // Nothing of the namespace is left.
     await pollUntil(() => pidsInNamespace(ns).length === 0, { timeout: 5_000, what: 'the namespace to be empty' });
     reader.destroy();
