@@ -87,6 +87,14 @@ export function procMemory(pid: number): ProcMemory | null {
 }
 
 /** Monotonic milliseconds. */
+/** supervisord's asctime in its main log ('2026-01-01 10:00:00,123', local time) to epoch ms; NaN if it is not one. */
+export function asctimeMs(s: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3})$/.exec(s);
+  if (!m) return NaN;
+  const [, y, mo, d, h, mi, se, ms] = m.map(Number) as number[];
+  return new Date(y!, mo! - 1, d!, h!, mi!, se!, ms!).getTime();
+}
+
 export function now(): number {
   return performance.now();
 }

@@ -56,7 +56,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcStruct } from '../../src/rpc/codec.js';
-import { now, percentile, procCpu, procMemory } from '../lib/measure.js';
+import { asctimeMs, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import { isAlive, killGroup, Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { CrashMeasure, PeerDef, PeerSession, TrialContext, TrialResult, Work } from '../lib/types.js';
 import { beforeDir } from '../peers/fastvisord.js';
@@ -178,13 +178,6 @@ async function waitSpawned(file: string, n: number, timeoutMs: number, alive: ()
 
 // ---- logs -------------------------------------------------------------------------
 
-/** supervisord's asctime ('2026-01-01 10:00:00,123', local time) to epoch ms. */
-function asctimeMs(s: string): number {
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3})$/.exec(s);
-  if (!m) return NaN;
-  const [, y, mo, d, h, mi, se, ms] = m.map(Number) as number[];
-  return new Date(y!, mo! - 1, d!, h!, mi!, se!, ms!).getTime();
-}
 
 interface LogCounts {
   spawned: number;

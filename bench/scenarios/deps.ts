@@ -38,7 +38,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcStruct, type XmlRpcValue } from '../../src/rpc/codec.js';
-import { now, procCpu, procMemory } from '../lib/measure.js';
+import { asctimeMs, now, procCpu, procMemory } from '../lib/measure.js';
 import { programArgv } from '../lib/pin.js';
 import { isAlive, TOKEN_VAR } from '../lib/procs.js';
 import type { PeerDef, PeerSession, ScenarioName, TrialContext, TrialResult, Work } from '../lib/types.js';
@@ -303,13 +303,6 @@ async function stopAll(sock: string, agent: http.Agent, n: number): Promise<numb
 
 // ---- the main log ----------------------------------------------------------------------
 
-/** supervisord's asctime ('2026-01-01 10:00:00,123', local time) to epoch ms. */
-function asctimeMs(s: string): number {
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3})$/.exec(s);
-  if (!m) return NaN;
-  const [, y, mo, d, h, mi, se, ms] = m.map(Number) as number[];
-  return new Date(y!, mo! - 1, d!, h!, mi!, se!, ms!).getTime();
-}
 
 /** 'spawned:' and 'success:' lines of the main log, by program (first of each), read on as the file grows. */
 class MainLog {

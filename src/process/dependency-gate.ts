@@ -6,7 +6,7 @@
 // only wait. Also: the stop order (dependents first) and restart_dependents.
 // The rules themselves are dependencies.ts; this file only applies them.
 import type { MainLog } from '../log/main-log.js';
-import { DependencyGraph, failureMessage, judgeDependency, processKey, type DependencyView } from './dependencies.js';
+import { DependencyGraph, failureMessage, judgeDependency, type DependencyView } from './dependencies.js';
 import type { MachineEvent } from './machine.js';
 import { ProcessState, STOPPED_STATES, SupervisorState } from './states.js';
 import type { Subprocess } from './subprocess.js';
@@ -186,4 +186,3 @@ function viewOf(p: Subprocess): DependencyView {
   };
 }
 
-export { processKey };

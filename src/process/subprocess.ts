@@ -11,6 +11,7 @@ import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
+import { processKey } from './dependencies.js';
 import { commandProbe, type CheckChild } from './health-command.js';
 import { healthNote, healthOptions, HealthMonitor, type Health, type HealthStatus } from './health.js';
 import { httpProbe, tcpProbe, type Probe } from './health-probes.js';
@@ -156,7 +157,7 @@ export class Subprocess {
 
   /** `group:name`: the dependency graph's key */
   get key(): string {
-    return `${this.groupName}:${this.config.name}`;
+    return processKey(this.groupName, this.config.name);
   }
 
   /** The health check's verdict; null without a health check. */

@@ -78,10 +78,7 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       params: ['name'],
       help: "Return a process's health check verdict (health: none, off, starting, healthy or unhealthy)",
       call: ([n]) => {
-        const name = str(n, 'name');
-        const [g, p] = splitNamespec(name);
-        const proc = p === null ? undefined : ctl.supervisor.groups.get(g)?.processes.get(p);
-        if (!proc) throw new RPCError(Faults.BAD_NAME, name);
+        const proc = lookup(str(n, 'name'));
         const h = proc.healthStatus;
         const secs = (ms: number | null): number => (ms === null ? 0 : Math.trunc(ms / 1000));
         return {
@@ -124,10 +121,7 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       params: ['name'],
       help: "Return the byte counters of a process's stdout and stderr log files (written, dropped, size, rotations)",
       call: ([n]) => {
-        const name = str(n, 'name');
-        const [g, p] = splitNamespec(name);
-        const proc = p === null ? undefined : ctl.supervisor.groups.get(g)?.processes.get(p);
-        if (!proc) throw new RPCError(Faults.BAD_NAME, name);
+        const proc = lookup(str(n, 'name'));
         const out: XmlRpcStruct = {};
         for (const ch of ['stdout', 'stderr'] as const) {
           const c = proc.sink(ch)?.counters();
