@@ -179,9 +179,10 @@ describe('GET /metrics', () => {
     const one = await pollUntil(
       async () => {
         const s = (await d.rpc('fastvisor.getProcessStats', 'hello')) as Record<string, unknown>;
-        return s['stdout_bytes'] === 14 && s;
+        // RUNNING comes on the ready line's tap, which may follow the bytes' arrival in the file.
+        return s['stdout_bytes'] === 14 && s['statename'] === 'RUNNING' && s;
       },
-      { what: 'hello to be logged' },
+      { what: 'hello to be logged and RUNNING' },
     );
     expect(one).toMatchObject({ name: 'hello', group: 'hello', statename: 'RUNNING', restarts: 0, health: 'none', memory_source: 'rss', threads: 1 });
     expect(one['memory_bytes']).toBeGreaterThan(0);
