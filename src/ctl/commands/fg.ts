@@ -8,7 +8,7 @@ import { Exit } from '../controller.js';
 import { Fault, KeyboardInterrupt, PyException } from '../errors.js';
 import { follow, type Follow } from '../logtail.js';
 import { pySplit } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 export const fg: Command = {
   async run(ctl, arg) {

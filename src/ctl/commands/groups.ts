@@ -6,7 +6,7 @@ import { Faults } from '../../rpc/faults.js';
 import { Exit, type Controller } from '../controller.js';
 import { Fault } from '../errors.js';
 import { codePointCompare, ljust, makeNamespec, pySplit, pyStr, pyTruthy } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 function strings(v: XmlRpcValue | undefined): string[] {
   return Array.isArray(v) ? v.map((x) => pyStr(x)) : [];

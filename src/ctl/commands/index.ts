@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The default plugin's commands by name, each module loaded only when used so a
 // one-shot `status` does not pay for tail, fg or the shell.
-import type { Controller } from '../controller.js';
-
-export interface Command {
-  /** do_<name>: true stops the shell (quit, exit). */
-  run(ctl: Controller, arg: string): Promise<boolean | void>;
-  /** help_<name>. */
-  help(ctl: Controller): void;
-}
+import type { Command } from './command.js';
 
 type CommandModule = Record<string, Command>;
 

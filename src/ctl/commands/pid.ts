@@ -5,7 +5,7 @@ import { Faults } from '../../rpc/faults.js';
 import { Exit } from '../controller.js';
 import { Fault } from '../errors.js';
 import { pySplit, pyStr } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 export const pid: Command = {
   async run(ctl, arg) {

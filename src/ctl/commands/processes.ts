@@ -7,7 +7,7 @@ import { Exit, type Controller } from '../controller.js';
 import { Fault, PyException, type SiteName } from '../errors.js';
 import { errorLine } from '../format.js';
 import { makeNamespec, pySplit, pyStr, splitNamespec } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 interface Result {
   name: string | undefined;

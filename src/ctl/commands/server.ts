@@ -4,7 +4,7 @@ import { Faults } from '../../rpc/faults.js';
 import { Exit, type Controller } from '../controller.js';
 import { Fault, SocketError, type SiteName } from '../errors.js';
 import { pyStr, pyStrip, urlScheme } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { status } from './status.js';
 
 /** In the shell (or with -i) both ask first; anything not starting with y/Y is no. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // quit and exit: leave the shell (do_EOF: an empty line, then stop).
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 export const quit: Command = {
   async run(ctl) {

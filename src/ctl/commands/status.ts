@@ -5,7 +5,7 @@ import { STOPPED_STATES, type ProcessState } from '../../process/states.js';
 import { StatusExit, type Controller } from '../controller.js';
 import { statusLines } from '../format.js';
 import { makeNamespec, pySplit, pyStr, splitNamespec } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 const JSON_FLAG = '--json';
 

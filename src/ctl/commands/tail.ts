@@ -8,7 +8,7 @@ import { Fault } from '../errors.js';
 import { errorLine } from '../format.js';
 import { follow } from '../logtail.js';
 import { pyRepr, pySplit, pyStr } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 /** What tail and maintail say for the faults of a log read (maintail has no process name to get wrong). */
 const READ_FAULTS: Record<number, string> = {

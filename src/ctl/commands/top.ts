@@ -7,7 +7,7 @@ import type { XmlRpcStruct, XmlRpcValue } from '../../rpc/codec.js';
 import type { Controller } from '../controller.js';
 import { paint } from '../format.js';
 import { makeNamespec, pyLen, pySplit, pyStr, splitNamespec } from '../py.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 type SortKey = 'cpu' | 'mem' | 'name';
 

@@ -89,3 +89,16 @@ describe('the module map', () => {
     expect(bad).toEqual([]);
   });
 });
+
+describe('the ctl command registry', () => {
+  // index.ts loads the commands lazily; a command that imports the registry
+  // (even for a type) makes the two import each other. Only `help`, which
+  // lists and loads the other commands, may use it.
+  it('no command imports the registry but help', () => {
+    const dir = path.join(SRC, 'ctl', 'commands');
+    const bad = readdirSync(dir)
+      .filter((n) => n.endsWith('.ts') && n !== 'index.ts' && n !== 'help.ts')
+      .filter((n) => imports(path.join(dir, n)).includes('ctl/commands/index.ts'));
+    expect(bad).toEqual([]);
+  });
+});
