@@ -11,6 +11,7 @@
         "native/logfile.cc",
         "native/notify.cc",
         "native/cgroup.cc",
+        "native/fcgi_socket.cc",
         "native/procstat.cc",
         "native/backend.cc",
         "native/backend_poll.cc"

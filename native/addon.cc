@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cgroup.h"
+#include "fcgi_socket.h"
 #include "io_loop.h"
 #include "notify.h"
 #include "procstat.h"
@@ -226,6 +227,11 @@ bool read_plan(Napi::Env env, Addon* a, Napi::Value v, SpawnPlan* plan, ChannelS
   if (o.Has("cgroupProcs") && !o.Get("cgroupProcs").IsUndefined() && !read_strings(o.Get("cgroupProcs"), &plan->cgroup_procs))
     return misuse(env, "spawn: cgroupProcs must be an array of cgroup.procs paths");
   if (o.Has("cgroupDir") && o.Get("cgroupDir").IsString()) plan->cgroup_dir = o.Get("cgroupDir").As<Napi::String>().Utf8Value();
+  if (o.Has("stdinFd") && o.Get("stdinFd").IsNumber()) {
+    // The daemon's own descriptor (an fcgi-program's socket), never 0-2.
+    plan->stdin_fd = o.Get("stdinFd").As<Napi::Number>().Int32Value();
+    if (plan->stdin_fd < 3) return misuse(env, "spawn: stdinFd must be a descriptor >= 3");
+  }
   if (!read_channel(env, a, o.Get("stdout"), &plan->stdout_mode, out, false) ||
       !read_channel(env, a, o.Get("stderr"), &plan->stderr_mode, err, true))
     return misuse(env, "spawn: stdout/stderr must be { mode, sink? } with an open sink id");
@@ -545,6 +551,55 @@ Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fcgiListen({ path, uid?, gid?, mode?, backlog? } | { host, port, backlog? })
+//   -> { fd } | { errno, step, text }. A listening socket for an fcgi-program.
+Napi::Value FcgiListen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kUsage =
+      "Usage: fcgiListen({ path: string, uid?: number, gid?: number, mode?: number, backlog?: number } | "
+      "{ host: string, port: number, backlog?: number })";
+  if (info.Length() < 1 || !info[0].IsObject()) return usage(env, kUsage);
+  auto o = info[0].As<Napi::Object>();
+  FcgiSocketSpec spec;
+  if (o.Get("path").IsString()) {
+    spec.unix_domain = true;
+    spec.path = o.Get("path").As<Napi::String>().Utf8Value();
+    if (spec.path.empty() || spec.path.find('\0') != std::string::npos) return usage(env, kUsage);
+    if (o.Get("uid").IsNumber()) {
+      spec.set_owner = true;
+      spec.uid = static_cast<uid_t>(o.Get("uid").As<Napi::Number>().Int64Value());
+      spec.gid = o.Get("gid").IsNumber() ? static_cast<gid_t>(o.Get("gid").As<Napi::Number>().Int64Value()) : static_cast<gid_t>(-1);
+    }
+    if (o.Get("mode").IsNumber()) spec.mode = o.Get("mode").As<Napi::Number>().Int32Value();
+  } else if (o.Get("host").IsString() && o.Get("port").IsNumber()) {
+    spec.host = o.Get("host").As<Napi::String>().Utf8Value();
+    spec.port = o.Get("port").As<Napi::Number>().Int32Value();
+    if (spec.host.find('\0') != std::string::npos || spec.port < 0 || spec.port > 65535) return usage(env, kUsage);
+  } else {
+    return usage(env, kUsage);
+  }
+  if (o.Get("backlog").IsNumber()) spec.backlog = o.Get("backlog").As<Napi::Number>().Int32Value();
+  FcgiFailure failure;
+  int fd = fcgi_listen(spec, &failure);
+  auto res = Napi::Object::New(env);
+  if (fd < 0) {
+    res.Set("errno", failure.err);
+    res.Set("step", static_cast<int>(failure.step));
+    res.Set("text", failure.text);
+  } else {
+    res.Set("fd", fd);
+  }
+  return res;
+}
+
+// fcgiClose(fd): the daemon's copy of an fcgi-program's socket.
+Napi::Value FcgiClose(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: fcgiClose(fd: number)");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 3) return usage(info.Env(), "fcgiClose: not an fcgi socket");
+  return Napi::Number::New(info.Env(), close(fd) == 0 ? 0 : -errno);
+}
+
 // lookupUser(nameOrUid) -> { name, uid, gid, groups, home, shell } | { errno }
 Napi::Value LookupUser(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -650,6 +705,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNotify", Napi::Function::New(env, OpenNotify));
   exports.Set("closeNotify", Napi::Function::New(env, CloseNotify));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
+  exports.Set("fcgiListen", Napi::Function::New(env, FcgiListen));
+  exports.Set("fcgiClose", Napi::Function::New(env, FcgiClose));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("reapOrphans", Napi::Function::New(env, ReapOrphans));
   exports.Set("rlimit", Napi::Function::New(env, Rlimit));

@@ -205,6 +205,8 @@ uint32_t IoLoop::add_child(const SpawnResult& r, ChannelSpec out, ChannelSpec er
   c->ch[2].fd = r.stderr_fd;
   c->ch[2].stream = 2;
   c->shared = std::make_shared<ChildShared>();
+  // No stdin pipe (an fcgi-program's fd 0 is its socket): writes get NO_FILE.
+  c->shared->stdin_closed = r.stdin_fd < 0;
   c->shared->tap[1] = out.tap;
   c->shared->tap[2] = err.tap;
   c->ch[1].spec = std::move(out);

@@ -165,7 +165,8 @@ void close_other_fds(int keep, int max_fd) {
     if (setpgid(0, 0) < 0) child_fail(errfd, SpawnStage::kSetpgid, errno);
   }
 
-  // All sources are >= 3 (make_pipe), so no dup2 can overwrite another source.
+  // All sources are >= 3 (make_pipe; a given stdin_fd is too), so no dup2 can
+  // overwrite another source.
   if (dup2(stdin_r, 0) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
   if (dup2(stdout_w, 1) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
   if (dup2(stderr_w, 2) < 0) child_fail(errfd, SpawnStage::kDup2, errno);
@@ -359,7 +360,7 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   }
 #endif
 
-  if ((rc = make_pipe(in)) < 0 || (rc = make_pipe(ep)) < 0) {
+  if ((plan.stdin_fd < 0 && (rc = make_pipe(in)) < 0) || (rc = make_pipe(ep)) < 0) {
     cleanup();
     out->stage = SpawnStage::kPipe;
     return rc;
@@ -393,8 +394,9 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  int child_in = plan.stdin_fd >= 0 ? plan.stdin_fd : in[0];
   ChildArgs args{&plan, argv.data(), envp.data(), cg_fds.data(), cg_fds.size(), cg_dirfd, false,
-                 in[0], child_out, child_err, ep[1], max_fd};
+                 child_in, child_out, child_err, ep[1], max_fd};
   if (observer) observer->before_fork();
   pid_t pid = start_child(&args);
   int fork_errno = errno;
@@ -446,7 +448,7 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer)
   out->stdin_fd = in[1];
   out->stdout_fd = outp[0];
   out->stderr_fd = errp[0];
-  set_nonblocking(out->stdin_fd);
+  if (out->stdin_fd >= 0) set_nonblocking(out->stdin_fd);
   if (out->stdout_fd >= 0) set_nonblocking(out->stdout_fd);
   if (out->stderr_fd >= 0) set_nonblocking(out->stderr_fd);
 #if defined(__linux__) && defined(SYS_pidfd_open)

@@ -38,6 +38,10 @@ struct SpawnPlan {
   ProcessGroup pgroup = ProcessGroup::kNewGroup;
   StdioMode stdout_mode = StdioMode::kPipe;
   StdioMode stderr_mode = StdioMode::kPipe;
+  // >= 0: this descriptor (close-on-exec in the daemon, >= 3) becomes the
+  // child's fd 0 instead of a stdin pipe; SpawnResult::stdin_fd is then -1.
+  // An [fcgi-program:x]'s listening socket.
+  int stdin_fd = -1;
   bool want_pidfd = false;         // Linux: also return a pidfd for the child
   // Linux cgroups: the child is in these before exec. cgroup_procs: one
   // cgroup.procs file per hierarchy, which the child writes "0" into

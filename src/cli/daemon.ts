@@ -23,6 +23,7 @@ import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
 import { IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
+import { FcgiSocketError } from '../process/fcgi-sockets.js';
 import { FdGuard } from '../process/fd-guard.js';
 import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
@@ -236,6 +237,12 @@ export class Daemon implements DaemonControl {
       env: process.env,
       serverurl: this.model.serverurl,
     });
+    try {
+      this.supervisor.probeFcgiSockets();
+    } catch (err) {
+      if (err instanceof FcgiSocketError) throw new UsageError(err.message);
+      throw err;
+    }
     const rpcMetrics = this.model.supervisord.metrics ? new RpcMetrics() : undefined;
     const rpc = createRpcHandler(this, rpcMetrics);
     // performance.timeOrigin: when this process started (ms since the epoch).

@@ -39,6 +39,8 @@ interface Addon {
   openNotify(path: string, uid?: number, gid?: number): { socket: number } | { errno: number };
   closeNotify(socket: number): void;
   sdNotify(path: string, text: string): number;
+  fcgiListen(spec: { path: string; uid?: number; gid?: number; mode?: number; backlog?: number } | { host: string; port: number; backlog?: number }): { fd: number } | { errno: number; step: number; text: string };
+  fcgiClose(fd: number): number;
   lookupUser(name: string): UserInfo | { errno: number };
   reapOrphans(on: boolean): number;
   cgroupSetup(dirs: string[], writes: Array<[string, string]>): number | { errno: number; path: string };
@@ -141,6 +143,37 @@ export function sdNotify(socketPath: string, text: string): number {
   return addon.sdNotify(socketPath, text);
 }
 
+/** Where fcgiListen failed: Python words each step's error differently (native/fcgi_socket.h FcgiStep). */
+export type FcgiListenStep = 'resolve' | 'socket' | 'unlink' | 'bind' | 'chown' | 'chmod' | 'listen' | 'path-too-long';
+const FCGI_STEPS: readonly FcgiListenStep[] = ['resolve', 'socket', 'unlink', 'bind', 'chown', 'chmod', 'listen', 'path-too-long'];
+
+export type FcgiListenSpec =
+  | { kind: 'unix'; path: string; owner: [number, number] | null; mode: number; backlog: number | null }
+  | { kind: 'inet'; host: string; port: number; backlog: number | null };
+
+/**
+ * A listening socket for an fcgi-program (blocking: its children accept() on
+ * it; close-on-exec in the daemon), as supervisord's create_and_bind + listen:
+ * SO_REUSEADDR for tcp; for unix, whatever is at the path is unlinked first,
+ * then bind, chown, chmod. backlog null: SOMAXCONN. Never throws for a
+ * system error: the step that failed, its errno (EAI_* for 'resolve') and
+ * the C library's text for it.
+ */
+export function fcgiListen(spec: FcgiListenSpec): { fd: number } | { step: FcgiListenStep; errno: number; text: string } {
+  const backlog = spec.backlog ?? undefined;
+  const r =
+    spec.kind === 'unix'
+      ? addon.fcgiListen({ path: spec.path, mode: spec.mode, ...(spec.owner ? { uid: spec.owner[0], gid: spec.owner[1] } : {}), ...(backlog ? { backlog } : {}) })
+      : addon.fcgiListen({ host: spec.host, port: spec.port, ...(backlog ? { backlog } : {}) });
+  if ('fd' in r) return r;
+  return { step: FCGI_STEPS[r.step - 1] ?? 'socket', errno: r.errno, text: r.text };
+}
+
+/** Closes the daemon's copy of an fcgi socket (children keep theirs). 0 or -errno. */
+export function fcgiClose(fd: number): number {
+  return addon.fcgiClose(fd);
+}
+
 /** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */
 export function testHooks(hooks: { registerDelayMs?: number }): void {
   addon.testHooks(hooks);
@@ -175,6 +208,12 @@ export interface SpawnRequest {
    * the leaf for clone3(CLONE_INTO_CGROUP), tried first.
    */
   cgroup?: { procs: string[]; dir?: string };
+  /**
+   * The child's fd 0 is this descriptor of the daemon's (an fcgi-program's
+   * listening socket, from fcgiListen) instead of a stdin pipe: writeStdin
+   * then answers 'closed'. It must stay open until the spawn has answered.
+   */
+  stdinFd?: number;
 }
 
 export interface Spawned {
@@ -473,6 +512,7 @@ function spawnPlan(req: SpawnRequest): unknown {
     stderr: req.stderr === 'stdout' ? { mode: 'stdout' } : channel(req.stderr),
     cgroupProcs: req.cgroup?.procs,
     cgroupDir: req.cgroup?.dir,
+    stdinFd: req.stdinFd,
   };
 }
 

@@ -2,18 +2,22 @@
 // A process group: its processes in priority order, and the group-wide stop
 // supervisord's ProcessGroupBase does (stop_all, get_unstopped_processes).
 import type { ProcessGroupConfig } from '../config/model.js';
+import { FcgiSocket } from './fcgi-sockets.js';
 import { ProcessState, STOPPED_STATES } from './states.js';
 import { Subprocess, type ProcessHost } from './subprocess.js';
 
 export class ProcessGroup {
   /** insertion order = priority order (the loader sorts them) */
   readonly processes = new Map<string, Subprocess>();
+  /** [fcgi-program:x]: the socket its processes share as fd 0 (FastCGIProcessGroup) */
+  readonly fcgiSocket: FcgiSocket | null;
 
   constructor(
     readonly config: ProcessGroupConfig,
     host: ProcessHost,
   ) {
-    for (const pc of config.processes) this.processes.set(pc.name, new Subprocess(pc, config.name, host));
+    this.fcgiSocket = config.kind === 'fcgi-program' && config.socket ? new FcgiSocket(config.socket, host.log) : null;
+    for (const pc of config.processes) this.processes.set(pc.name, new Subprocess(pc, config.name, host, this.fcgiSocket));
   }
 
   get name(): string {
@@ -48,5 +52,6 @@ export class ProcessGroup {
 
   dispose(): void {
     for (const p of this.processes.values()) p.dispose();
+    this.fcgiSocket?.dispose();
   }
 }

@@ -28,6 +28,7 @@ import {
   type ProcessStatus,
 } from './machine.js';
 import { oomCause, wantsCgroup } from './cgroup-plan.js';
+import { FcgiSocketError, type FcgiSocket } from './fcgi-sockets.js';
 import type { Cgroups, ProcessCgroup } from './cgroups.js';
 import { LineMatcher, readNotify, readyPattern } from './readiness.js';
 import { machineConfigFor, ProgramSchedule, scheduleNote, type LastExit } from './schedule.js';
@@ -121,11 +122,15 @@ export class Subprocess {
   private cgroupRemoval: Timer | null = null;
   /** `killed by the OOM killer (…)` for the description, until the next start */
   private oomNote: string | null = null;
+  /** fcgi-program: this process holds a reference to its group's socket (from before a spawn to the child's exit) */
+  private fcgiHeld = false;
 
   constructor(
     readonly config: ProcessConfig,
     readonly groupName: string,
     private readonly host: ProcessHost,
+    /** [fcgi-program:x]: the group's socket, the child's fd 0 */
+    private readonly fcgiSocket: FcgiSocket | null = null,
   ) {
     this.logfiles = {
       stdout: this.resolveLogfile('stdout'),
@@ -256,6 +261,19 @@ export class Subprocess {
   // process.py spawn() from get_execv_args on; the machine already moved to STARTING.
   private spawn(): void {
     const { config, host } = this;
+    // fcgi-program: the group's socket first, as FastCGISubprocess's
+    // before_spawn; every way this spawn fails gives the reference back.
+    let stdinFd: number | undefined;
+    if (this.fcgiSocket) {
+      try {
+        stdinFd = this.fcgiSocket.acquire();
+        this.fcgiHeld = true;
+      } catch (err) {
+        if (!(err instanceof FcgiSocketError)) throw err;
+        this.queue.push({ kind: 'spawnFailed', message: err.message });
+        return;
+      }
+    }
     // environment_file (fastvisor): read at every spawn, so an edit applies at
     // the next start; a bad or missing file is this start's spawn error.
     let fileEnv: Record<string, string>;
@@ -263,7 +281,7 @@ export class Subprocess {
       fileEnv = this.fileEnvironment();
     } catch (err) {
       if (!(err instanceof EnvFileError)) throw err;
-      this.queue.push({ kind: 'spawnFailed', message: err.message });
+      this.refuse(err.message);
       return;
     }
     let args;
@@ -271,7 +289,7 @@ export class Subprocess {
       args = execArgs(config.command, pathForConfig(host.env, config, fileEnv));
     } catch (err) {
       if (!(err instanceof SpawnRefused)) throw err;
-      this.queue.push({ kind: 'spawnFailed', message: err.message });
+      this.refuse(err.message);
       return;
     }
     try {
@@ -280,17 +298,14 @@ export class Subprocess {
       const code = (err as NativeError).code ?? String(err);
       // One of the two may be open: keep neither while this start fails.
       this.closeSinks();
-      this.queue.push({
-        kind: 'spawnFailed',
-        message: code === 'EMFILE' ? `too many open files to spawn '${config.name}'` : `unknown error making dispatchers for '${config.name}': ${code}`,
-      });
+      this.refuse(code === 'EMFILE' ? `too many open files to spawn '${config.name}'` : `unknown error making dispatchers for '${config.name}': ${code}`);
       return;
     }
     const user = this.resolveUser();
     if (typeof user === 'string') {
       // supervisord forks and the child reports this on stderr before exiting
       // 127; without a fork there is no pid to report, so it is a spawn error.
-      this.queue.push({ kind: 'spawnFailed', message: user });
+      this.refuse(user);
       return;
     }
     const out = host.route(this, 'stdout');
@@ -298,12 +313,12 @@ export class Subprocess {
     const env = childEnvironment(host.env, config, this.groupName, host.serverurl, fileEnv);
     const ready = this.prepareReadiness(env, typeof user === 'object' && user ? user : null);
     if (typeof ready === 'string') {
-      this.queue.push({ kind: 'spawnFailed', message: ready });
+      this.refuse(ready);
       return;
     }
     const cgroup = this.prepareCgroup();
     if (typeof cgroup === 'string') {
-      this.queue.push({ kind: 'spawnFailed', message: cgroup });
+      this.refuse(cgroup);
       return;
     }
     const matchOutput = this.matchers !== null;
@@ -322,6 +337,7 @@ export class Subprocess {
         ? 'stdout'
         : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },
       ...(cgroup ? { cgroup: cgroup.request() } : {}),
+      ...(stdinFd !== undefined ? { stdinFd } : {}),
     };
     if (this.spawnNow) {
       // startProcess: on this thread, as supervisord forks, so the reply can
@@ -351,10 +367,23 @@ export class Subprocess {
     this.spawnInFlight = true;
   }
 
+  // This spawn cannot go ahead: the machine hears why (spawnerr), the socket reference goes back.
+  private refuse(message: string): void {
+    this.releaseFcgi();
+    this.queue.push({ kind: 'spawnFailed', message });
+  }
+
+  private releaseFcgi(): void {
+    if (!this.fcgiHeld) return;
+    this.fcgiHeld = false;
+    this.fcgiSocket?.release();
+  }
+
   private spawned(spawned: Spawned): MachineEvent[] {
     if (this.removed) {
       // Removed while the spawn was in flight: nobody supervises this child.
       this.host.core.kill(spawned.pid, 'SIGKILL', true);
+      this.releaseFcgi();
       return [];
     }
     this.child = spawned.child;
@@ -368,6 +397,7 @@ export class Subprocess {
     const { config } = this;
     // Nothing ran in it (a child that failed before exec is reaped already).
     this.releaseCgroup();
+    this.releaseFcgi();
     if (e.pid !== undefined) {
       // Failed after fork (setuid, chdir, exec): as supervisord's child, say
       // why on stderr, then the child is gone with 127.
@@ -523,6 +553,8 @@ export class Subprocess {
     if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
     // cause is only ever the OOM killer's (cgroupExited)
     this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause, oomKilled: true } : {}) });
+    // After the exit is told, as FastCGISubprocess.finish() lets go of the socket.
+    this.releaseFcgi();
   }
 
   // ---- fastvisor: cgroups --------------------------------------------------

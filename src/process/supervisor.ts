@@ -16,6 +16,7 @@ import { wantsCgroup } from './cgroup-plan.js';
 import { Cgroups } from './cgroups.js';
 import { DependencyGate } from './dependency-gate.js';
 import { EventHub } from './event-hub.js';
+import { FcgiSocket } from './fcgi-sockets.js';
 import type { CheckChild } from './health-command.js';
 import type { HealthStatus } from './health.js';
 import { ProcessGroup } from './group.js';
@@ -154,8 +155,19 @@ export class Supervisor {
     return [...this.groups.values()].sort((a, b) => a.config.priority - b.config.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * supervisord makes its groups before it opens its HTTP servers, and an
+   * fcgi-program's group makes (and closes) its socket then: the daemon's
+   * start-up calls this at that point. Throws FcgiSocketError.
+   */
+  probeFcgiSockets(): void {
+    for (const g of this.model.groups) if (g.kind === 'fcgi-program' && g.socket) FcgiSocket.probe(g.socket, this.log);
+  }
+
+  /** transition false: start-up, whose sockets probeFcgiSockets() tried. Throws FcgiSocketError (the group is not added). */
   addProcessGroup(config: ProcessGroupConfig, transition = true): boolean {
     if (this.groups.has(config.name)) return false;
+    if (transition && config.kind === 'fcgi-program' && config.socket) FcgiSocket.probe(config.socket, this.log);
     const group = new ProcessGroup(config, this.host);
     this.groups.set(config.name, group);
     this.events.groupAdded(group);
