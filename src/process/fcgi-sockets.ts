@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // An [fcgi-program:x]'s listening socket: supervisord's socket_manager.py
 // SocketManager. Each child of the group holds one reference from just
-// before its spawn to its exit (process.py FastCGISubprocess); the socket
-// is made when the count leaves 0 and closed when it comes back to 0, so it
-// stays open while any process of the group runs, a restart of one of them
-// included, and is gone once the last one has exited. The sockets themselves
-// are native work (native/fcgi_socket.cc); this decides when.
+// before its spawn (process.py FastCGISubprocess); the socket is made when
+// the count leaves 0 and closed when it comes back to 0, so it stays open
+// while any process of the group runs and is gone once the last one is at
+// rest. The sockets themselves are native work (native/fcgi_socket.cc);
+// this decides when.
 //
-// On purpose unlike supervisord: closing also unlinks a unix socket's file
+// On purpose unlike supervisord: a process keeps its reference through an
+// automatic restart (BACKOFF) instead of giving it back at each exit
+// (Subprocess.settleFcgi), and closing also unlinks a unix socket's file
 // (when it is still the one bound here), so no dead socket file is left.
 import { lstatSync, unlinkSync } from 'node:fs';
 

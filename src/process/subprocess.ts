@@ -221,6 +221,7 @@ export class Subprocess {
     } finally {
       this.draining = false;
     }
+    this.settleFcgi();
     return first ?? null;
   }
 
@@ -266,8 +267,10 @@ export class Subprocess {
     let stdinFd: number | undefined;
     if (this.fcgiSocket) {
       try {
-        stdinFd = this.fcgiSocket.acquire();
+        // Still held across an automatic restart (settleFcgi): no moment without the socket.
+        if (!this.fcgiHeld) this.fcgiSocket.acquire();
         this.fcgiHeld = true;
+        stdinFd = this.fcgiSocket.descriptor;
       } catch (err) {
         if (!(err instanceof FcgiSocketError)) throw err;
         this.queue.push({ kind: 'spawnFailed', message: err.message });
@@ -371,6 +374,19 @@ export class Subprocess {
   private refuse(message: string): void {
     this.releaseFcgi();
     this.queue.push({ kind: 'spawnFailed', message });
+  }
+
+  /**
+   * fcgi-program: the reference goes back once the process is at rest
+   * (STOPPED, EXITED, FATAL) with no child and no spawn coming. supervisord
+   * lets go at every exit (FastCGISubprocess.finish), so a lone process that
+   * crashes and restarts closes and makes its socket again and connections
+   * in between are refused; here a process in BACKOFF or restarting keeps it.
+   */
+  private settleFcgi(): void {
+    if (!this.fcgiHeld || this.child !== 0 || this.spawnInFlight) return;
+    const s = this.state;
+    if (s === ProcessState.STOPPED || s === ProcessState.EXITED || s === ProcessState.FATAL) this.releaseFcgi();
   }
 
   private releaseFcgi(): void {
@@ -553,8 +569,6 @@ export class Subprocess {
     if (this.schedule && e.pid === this.pid) this.lastExit = this.exitNote(e);
     // cause is only ever the OOM killer's (cgroupExited)
     this.feed({ kind: 'exited', pid: e.pid, code: e.code, signal: e.signal, coreDumped: e.coreDumped, ...(cause ? { cause, oomKilled: true } : {}) });
-    // After the exit is told, as FastCGISubprocess.finish() lets go of the socket.
-    this.releaseFcgi();
   }
 
   // ---- fastvisor: cgroups --------------------------------------------------

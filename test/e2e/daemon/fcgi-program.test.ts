@@ -246,6 +246,26 @@ describe('both daemons', () => {
 });
 
 describe('fastvisor', () => {
+  it('a lone process that crashes while starting keeps its socket through BACKOFF: a request then waits in the backlog (supervisord closes it)', async () => {
+    const port = await freePort();
+    const d = await startDaemon('fastvisor', apiSection(port).replace('startsecs=0', 'startsecs=2'));
+    try {
+      const first = (await waitState(d, 'api', 'STARTING')).pid;
+      const inode = socketInode(first);
+      await d.rpc('supervisor.signalProcess', 'api', 'KILL');
+      await waitState(d, 'api', 'BACKOFF');
+      // Nobody accepts during BACKOFF; the connection is queued, not refused, and the next process answers it.
+      const answer = request({ host: '127.0.0.1', port });
+      const second = (await waitState(d, 'api', 'RUNNING', 15_000)).pid;
+      expect(second).not.toBe(first);
+      expect(await answer).toBe(second);
+      expect(socketInode(second)).toBe(inode);
+      expect(socketStory(d.mainLog())[`tcp://127.0.0.1:${port}`]).toEqual(['Creating', 'Closing', 'Creating']);
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('a socket that cannot be made at a spawn is that spawn\'s error (BACKOFF), and the daemon runs on', async () => {
     const port = await freePort();
     const d = await startDaemon('fastvisor', apiSection(port));
