@@ -250,7 +250,8 @@ describe('fastvisor', () => {
     const port = await freePort();
     const d = await startDaemon('fastvisor', apiSection(port).replace('startsecs=0', 'startsecs=2'));
     try {
-      const first = (await waitState(d, 'api', 'STARTING')).pid;
+      // STARTING comes before the spawn's pid does: wait for the child itself.
+      const first = await pollUntil(async () => ((await d.rpc('supervisor.getProcessInfo', 'api')) as { pid: number }).pid || null, { what: 'api spawned' });
       const inode = socketInode(first);
       await d.rpc('supervisor.signalProcess', 'api', 'KILL');
       await waitState(d, 'api', 'BACKOFF');
