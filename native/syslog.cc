@@ -3,6 +3,8 @@
 // everything else runs on the I/O thread.
 #include "syslog.h"
 
+#include "spawn.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -114,6 +116,8 @@ void SyslogWriter::header() {
 }
 
 int SyslogWriter::connect_socket() {
+  // Like a log file, the socket must not take the daemon's last descriptors.
+  if (fds_short(1)) return -EMFILE;
   int fd = make_socket();
   if (fd < 0) return fd;
   struct sockaddr_un addr;
