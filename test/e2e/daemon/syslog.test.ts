@@ -11,17 +11,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { startDaemon, stopAllDaemons, type Daemon, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { listenSyslog, stopSyslogListeners, withoutTime, type SyslogListener } from '../../helpers/syslog-listener.js';
-import { tmpDir } from '../../helpers/tmp.js';
+import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 afterEach(async () => {
   await stopAllDaemons();
   stopSyslogListeners();
 });
+afterAll(removeTmpDirs);
 
 const PRIVATE_DEV_LOG = path.join(path.dirname(fileURLToPath(import.meta.url)), 'private-dev-log.sh');
 const privateNamespaces =
