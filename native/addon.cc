@@ -169,6 +169,10 @@ bool read_channel(Napi::Env env, Addon* a, Napi::Value v, StdioMode* mode, Chann
   }
   spec->tap = o.Has("tap") && o.Get("tap").ToBoolean();
   spec->strip_ansi = o.Has("stripAnsi") && o.Get("stripAnsi").ToBoolean();
+  if (o.Has("syslog") && o.Get("syslog").IsString()) {
+    spec->syslog = true;
+    spec->syslog_prefix = o.Get("syslog").As<Napi::String>().Utf8Value();
+  }
   (void)env;
   return true;
 }
@@ -191,7 +195,7 @@ bool read_strings(Napi::Value v, std::vector<std::string>* out) {
 constexpr const char* kSpawnUsage =
     "Usage: spawn({ file: string, argv: string[], env: string[], cwd?: string, umask?: number, "
     "uid?: number, gid?: number, groups?: number[], pgroup?: 0|1|2, "
-    "stdout: { mode: 'pipe'|'null', sink?: number, tap?: boolean, stripAnsi?: boolean }, "
+    "stdout: { mode: 'pipe'|'null', sink?: number, tap?: boolean, stripAnsi?: boolean, syslog?: string }, "
     "stderr: { mode: 'pipe'|'null'|'stdout', ... } })";
 
 // Reads a spawn plan; on misuse throws (a JS TypeError) and returns false.
@@ -511,6 +515,37 @@ Napi::Value ClearSink(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), get(info)->loop.clear_sink(info[0].As<Napi::Number>().Uint32Value()));
 }
 
+// syslogConfigure(path, ident) -> the socket path in use ('' = the platform's).
+Napi::Value SyslogConfigure(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString())
+    return usage(info.Env(), "Usage: syslogConfigure(path: string, ident: string)");
+  auto& w = get(info)->loop.syslog();
+  w.configure(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
+  return Napi::String::New(info.Env(), w.path());
+}
+
+// writeSyslog(data, prefix?): with a prefix, a chunk of a child's output (one
+// message per line, "prefix line"); without, one message as it is.
+Napi::Value WriteSyslog(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBuffer() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined()))
+    return usage(info.Env(), "Usage: writeSyslog(data: Buffer, prefix?: string)");
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  bool chunk = info.Length() > 1 && info[1].IsString();
+  std::string prefix = chunk ? info[1].As<Napi::String>().Utf8Value() : std::string();
+  get(info)->loop.write_syslog(prefix, chunk, buf.Data(), buf.Length());
+  return info.Env().Undefined();
+}
+
+// syslogCounters() -> [sent, dropped, faultErrno] (messages)
+Napi::Value SyslogCountersJs(const Napi::CallbackInfo& info) {
+  auto& c = get(info)->loop.syslog().counters;
+  auto arr = Napi::Array::New(info.Env(), 3);
+  arr.Set(0u, static_cast<double>(c.sent.load()));
+  arr.Set(1u, static_cast<double>(c.dropped.load()));
+  arr.Set(2u, static_cast<double>(c.fault_errno.load()));
+  return arr;
+}
+
 // openNotify(path, uid?, gid?) -> { socket } | { errno }. The socket is bound
 // before this returns; its datagrams come as kNotify events.
 Napi::Value OpenNotify(const Napi::CallbackInfo& info) {
@@ -702,6 +737,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSink", Napi::Function::New(env, WriteSink));
   exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
+  exports.Set("syslogConfigure", Napi::Function::New(env, SyslogConfigure));
+  exports.Set("writeSyslog", Napi::Function::New(env, WriteSyslog));
+  exports.Set("syslogCounters", Napi::Function::New(env, SyslogCountersJs));
   exports.Set("openNotify", Napi::Function::New(env, OpenNotify));
   exports.Set("closeNotify", Napi::Function::New(env, CloseNotify));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));

@@ -22,7 +22,7 @@ namespace {
 // Tokens name what became ready by child handle (or notify socket id), never
 // by fd: an fd number can be closed and reused within one wave, a handle is
 // never reused.
-enum TokenKind : uint64_t { kTokWake = 1, kTokChannel = 2, kTokPid = 3, kTokStdin = 4, kTokNotify = 5 };
+enum TokenKind : uint64_t { kTokWake = 1, kTokChannel = 2, kTokPid = 3, kTokStdin = 4, kTokNotify = 5, kTokSyslog = 6 };
 uint64_t token(TokenKind k, int stream, uint32_t handle) {
   return (static_cast<uint64_t>(k) << 56) | (static_cast<uint64_t>(stream) << 32) | handle;
 }
@@ -108,6 +108,13 @@ int IoLoop::start(const Options& opts, EventQueue::Notify notify, void* ctx) {
   scratch_.resize(kReadBuffer + 1);
   ready_.resize(kMaxReady);
   events_.set_notify(notify, ctx);
+  // The syslog socket leaves the backend before its fd is closed (and its
+  // number perhaps reused by a child's pipe).
+  syslog_.set_close_hook([this](int fd) {
+    if (fd != syslog_polled_fd_) return;
+    backend_->remove(fd);
+    syslog_polled_fd_ = -1;
+  });
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
   return 0;
@@ -147,6 +154,9 @@ void IoLoop::stop() {
   if (wake_r_ >= 0) close(wake_r_);
   if (wake_w_ >= 0 && wake_w_ != wake_r_) close(wake_w_);
   wake_r_ = wake_w_ = -1;
+  if (syslog_polled_fd_ >= 0) backend_->remove(syslog_polled_fd_);
+  syslog_polled_fd_ = -1;
+  syslog_.set_close_hook(nullptr);
   backend_.reset();
 }
 
@@ -374,6 +384,13 @@ int IoLoop::write_sink(uint32_t id, const uint8_t* p, size_t n) {
   post(std::move(c));
   return 0;
 }
+void IoLoop::write_syslog(const std::string& prefix, bool chunk, const uint8_t* p, size_t n) {
+  Command c(Cmd::kSyslogWrite, 0);
+  c.prefix = prefix;
+  c.stage = chunk ? 1 : 0;
+  c.data.assign(reinterpret_cast<const char*>(p), n);
+  post(std::move(c));
+}
 int IoLoop::clear_sink(uint32_t id) { return post_sync(Cmd::kClear, id); }
 void IoLoop::request_reap_scan() { post(Command(Cmd::kReapScan, 0)); }
 void IoLoop::set_reap_orphans(bool on) { reap_orphans_.store(on); }
@@ -488,6 +505,10 @@ void IoLoop::handle_ready(const Ready& r) {
     return;
   }
   if (kind == kTokNotify) return read_notify(handle);
+  if (kind == kTokSyslog) {
+    syslog_.flush(now_ms_, this);
+    return watch_syslog();
+  }
   auto it = children_.find(handle);
   if (it == children_.end()) return;
   if (kind == kTokPid) check_exit(*it->second);
@@ -576,6 +597,13 @@ void IoLoop::run_commands() {
       case Cmd::kSinkWrite:
         cmd.sink->write(reinterpret_cast<const uint8_t*>(cmd.data.data()), cmd.data.size(), now_ms_, this);
         break;
+      case Cmd::kSyslogWrite: {
+        auto* p = reinterpret_cast<const uint8_t*>(cmd.data.data());
+        if (cmd.stage == 1) syslog_.send_chunk(cmd.prefix, p, cmd.data.size(), now_ms_, this);
+        else syslog_.send_message(p, cmd.data.size(), now_ms_, this);
+        watch_syslog();
+        break;
+      }
       case Cmd::kReapScan:
         reap_scan();
         break;
@@ -690,6 +718,11 @@ void IoLoop::deliver(Child& c, Channel& ch, const uint8_t* p, size_t n) {
     if (n == 0) return;
   }
   if (ch.spec.sink) ch.spec.sink->write(p, n, now_ms_, this);
+  // After the file, as supervisord's handlers run; never blocks (syslog.h).
+  if (ch.spec.syslog) {
+    syslog_.send_chunk(ch.spec.syslog_prefix, p, n, now_ms_, this);
+    watch_syslog();
+  }
   if (c.shared->tap[ch.stream].load(std::memory_order_relaxed)) {
     if (!events_.push_tap(c.handle, ch.stream, p, n, wall_ms())) {
       events_.push(Event{EventKind::kTapDropped, c.handle, c.pid, ch.stream, 0, 0,
@@ -920,6 +953,15 @@ void IoLoop::close_notify_fd(uint32_t id) {
   backend_->remove(it->second);
   close(it->second);
   notify_fds_.erase(it);
+}
+
+// Poll the syslog socket for writing exactly while messages wait for it.
+void IoLoop::watch_syslog() {
+  int want = syslog_.wants_write() ? syslog_.fd() : -1;
+  if (want == syslog_polled_fd_) return;
+  if (syslog_polled_fd_ >= 0) backend_->remove(syslog_polled_fd_);
+  syslog_polled_fd_ = -1;
+  if (want >= 0 && backend_->add(want, token(kTokSyslog, 0, 0), kWrite) == 0) syslog_polled_fd_ = want;
 }
 
 void IoLoop::sink_fault(uint32_t sink_id, int err, SinkOp op) {

@@ -23,6 +23,7 @@
 #include "logfile.h"
 #include "notify.h"
 #include "spawn.h"
+#include "syslog.h"
 
 namespace fv {
 
@@ -30,6 +31,8 @@ struct ChannelSpec {
   std::shared_ptr<LogSink> sink;  // null: the bytes are read and discarded
   bool tap = false;               // also hand the bytes to JS
   bool strip_ansi = false;
+  bool syslog = false;            // also to syslog, one message per line: "<syslog_prefix> <line>"
+  std::string syslog_prefix;
 };
 
 // The part of a child that the JS thread may touch: counters and stdin.
@@ -88,6 +91,11 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // error handling as child output. Asynchronous, in call order.
   int write_sink(uint32_t id, const uint8_t* p, size_t n);
   int clear_sink(uint32_t id);
+  // Any thread: a message for syslog, sent by the I/O thread in call order.
+  // chunk: child output, split into lines as for a channel with syslog on
+  // (prefix = the process name); else data is one message (the main log).
+  void write_syslog(const std::string& prefix, bool chunk, const uint8_t* p, size_t n);
+  SyslogWriter& syslog() { return syslog_; }
 
   // JS thread: an sd_notify socket at path (notify.h) whose datagrams come as
   // kNotify events. Returns its id (> 0), or 0 with *err = -errno.
@@ -139,7 +147,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kReapScan, kUnpark, kAddNotify, kCloseNotify, kStop };
+  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kSyslogWrite, kReapScan, kUnpark, kAddNotify, kCloseNotify, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -156,6 +164,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     std::string data;
     int pid = 0, err = 0, stage = 0;  // kSpawnFailed
     int fd = -1;                      // kAddNotify
+    std::string prefix;               // kSyslogWrite (stage 1: a chunk of child output)
   };
 
   void post(Command c);
@@ -180,6 +189,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   void read_notify(uint32_t id);
   void close_notify_fd(uint32_t id);
   void wait_batch_window(int us);
+  void watch_syslog();
   void wake();
   int64_t now_ms() const { return now_ms_; }
 
@@ -210,6 +220,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::atomic<int> register_delay_ms_{0};
   std::atomic<int> parked_{0};
   std::atomic<bool> unpark_queued_{false};
+  SyslogWriter syslog_;  // configured from any thread, written by the I/O thread
 
   // I/O thread only.
   std::unordered_map<uint32_t, std::unique_ptr<Child>> children_;
@@ -218,6 +229,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::vector<uint8_t> buf_, scratch_;
   std::vector<Ready> ready_;
   int64_t now_ms_ = 0;
+  int syslog_polled_fd_ = -1;  // the syslog socket, polled for writing while messages wait
   // The poll backend's safety net: a scan of SIGCHLD-only children at least this often.
   static constexpr int kUnwatchedScanMs = 1000;
   int64_t last_unwatched_scan_ms_ = 0;

@@ -21,6 +21,7 @@ import type { Model } from '../config/model.js';
 import { startHttpServers, type HttpServers } from '../http/server.js';
 import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
+import { SYSLOG_IDENT, syslogLineSink, syslogSocketPath } from '../log/syslog.js';
 import { IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
 import { FcgiSocketError } from '../process/fcgi-sockets.js';
@@ -89,6 +90,8 @@ export class Daemon implements DaemonControl {
     // ready=notify gets a NOTIFY_SOCKET of fastvisor's own).
     this.sd = SystemdNotifier.fromEnv(process.env, process.pid, (m) => this.log?.warn(m));
     this.core = IoCore.start({ onEvents: (events) => this.onNative(events) });
+    // Read once: the socket of every syslog message of this run (src/log/syslog.ts).
+    this.core.configureSyslog({ path: syslogSocketPath(process.env), ident: SYSLOG_IDENT });
   }
 
   get mainLogFile(): string | null {
@@ -202,6 +205,13 @@ export class Daemon implements DaemonControl {
     const s = this.model.supervisord;
     const sinks: LineSink[] = [];
     if (s.nodaemon && !s.silent && !this.opts.daemonized) sinks.push({ write: (line) => process.stdout.write(line) });
+    if (s.logfile === 'syslog') {
+      // options.py keeps the magic name as it is; loggers.handle_file makes it a SyslogHandler.
+      this.logSink = null;
+      sinks.push(syslogLineSink((m) => this.core.syslog(m)));
+      this.log = new MainLog(s.loglevel, sinks, () => this.clock.wall());
+      return;
+    }
     try {
       this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups });
       const sink = this.logSink;

@@ -29,8 +29,15 @@ export function formatLine(level: number, message: string, ms: number): string {
   return `${asctime(ms)} ${nameByNumber.get(level) ?? 'INFO'} ${message}\n`;
 }
 
+/** One main-log message before formatting (a syslog sink formats it per line, as supervisord's SyslogHandler). */
+export interface LogRecord {
+  level: number;
+  message: string;
+  ms: number;
+}
+
 export interface LineSink {
-  write(data: string): void;
+  write(data: string, record: LogRecord): void;
 }
 
 export class MainLog {
@@ -42,8 +49,9 @@ export class MainLog {
 
   log(level: number, message: string): void {
     if (level < this.level) return;
-    const line = formatLine(level, message, this.now());
-    for (const s of this.sinks) s.write(line);
+    const ms = this.now();
+    const line = formatLine(level, message, ms);
+    for (const s of this.sinks) s.write(line, { level, message, ms });
   }
 
   critical(message: string): void {

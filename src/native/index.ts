@@ -37,6 +37,9 @@ interface Addon {
   writeSink(sink: number, data: Buffer): number;
   clearSink(sink: number): number;
   openNotify(path: string, uid?: number, gid?: number): { socket: number } | { errno: number };
+  syslogConfigure(path: string, ident: string): string;
+  writeSyslog(data: Buffer, prefix?: string): void;
+  syslogCounters(): [number, number, number];
   closeNotify(socket: number): void;
   sdNotify(path: string, text: string): number;
   fcgiListen(spec: { path: string; uid?: number; gid?: number; mode?: number; backlog?: number } | { host: string; port: number; backlog?: number }): { fd: number } | { errno: number; step: number; text: string };
@@ -51,6 +54,9 @@ interface Addon {
   procStats(pids: Int32Array, out: Float64Array, cache?: boolean): number;
   procStatsForget(pid?: number): void;
 }
+
+/** The sink id of syslog's fault episodes ('sink-fault' / 'sink-recovered' events); no log file has it. */
+export const SYSLOG_SINK = 0xffffffff;
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -186,6 +192,8 @@ export interface ChannelRequest {
   /** deliver the bytes to onEvents as 'tap' events too */
   tap?: boolean;
   stripAnsi?: boolean;
+  /** also send each line to syslog as "<this> <line>" (supervisord's *_syslog; the process name) */
+  syslog?: string | null;
 }
 
 export interface SpawnRequest {
@@ -296,6 +304,7 @@ export class IoCore {
   readonly #sinks = new Map<number, LogSink>();
   readonly #pendingSpawns = new Map<number, { req: SpawnRequest; done: (outcome: SpawnOutcome) => void }>();
   #nextRequest = 1;
+  #syslogPath = '';
 
   private constructor(backend: string) {
     this.backend = backend;
@@ -424,6 +433,38 @@ export class IoCore {
     return this.#sinks.get(id)?.path ?? null;
   }
 
+  /**
+   * Where syslog messages go (path '' or omitted: the platform's socket,
+   * /dev/log, /var/run/syslog on macOS, /var/run/log on the BSDs) and the tag
+   * they carry. Returns the path in use. Takes effect at the next message.
+   */
+  configureSyslog(opts: { path?: string; ident: string }): string {
+    this.#syslogPath = addon.syslogConfigure(opts.path ?? '', opts.ident);
+    return this.#syslogPath;
+  }
+
+  /**
+   * Sends to syslog from the I/O thread, in call order, never blocking. With
+   * a prefix, data is a chunk of a child's output (one message per line, as a
+   * channel with *_syslog on sends it); without, data is one message.
+   */
+  syslog(data: Buffer | string, prefix?: string): void {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    if (prefix === undefined) addon.writeSyslog(buf);
+    else addon.writeSyslog(buf, prefix);
+  }
+
+  /** The syslog socket's path (configureSyslog's, or the platform's). */
+  syslogPath(): string {
+    return this.#syslogPath;
+  }
+
+  /** Messages syslog took and lost so far; faultErrno: the ongoing episode's errno, or 0. */
+  syslogCounters(): { sent: number; dropped: number; faultErrno: number } {
+    const [sent, dropped, faultErrno] = addon.syslogCounters();
+    return { sent, dropped, faultErrno };
+  }
+
   /** Reopens every log file (SIGUSR2). Throws the first failure; the rest are still reopened. */
   reopenLogs(): void {
     check(addon.reopenSinks(0), 'open');
@@ -497,6 +538,7 @@ function spawnPlan(req: SpawnRequest): unknown {
     sink: c?.sink && !c.sink.closed ? c.sink.id : undefined,
     tap: c?.tap ?? false,
     stripAnsi: c?.stripAnsi ?? false,
+    syslog: typeof c?.syslog === 'string' ? c.syslog : undefined,
   });
   return {
     file: req.file,

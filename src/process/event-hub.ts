@@ -179,7 +179,7 @@ export class EventHub {
     const eventsOn = channel === 'stdout' ? proc.config.stdout_events_enabled : proc.config.stderr_events_enabled;
     for (const o of outputs) {
       if (o.kind === 'output') {
-        if (!o.captured) proc.sink(channel)?.write(o.data);
+        if (!o.captured) proc.writeLog(channel, o.data);
         if (this.logOutput && o.data.length) this.logToMain(proc, channel, o.data);
         if (eventsOn && o.data.length) this.logEvents(proc, channel, o.data);
       } else {

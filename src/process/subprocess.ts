@@ -335,10 +335,10 @@ export class Subprocess {
       ...(user ? { user } : {}),
       processGroup: 'group',
       // ready=log: lines cross into JS only until the first match (then setTap off).
-      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap || matchOutput, stripAnsi: host.stripAnsi && !out.raw },
+      stdout: { mode: 'pipe', sink: out.nativeSink ? this.sinks.stdout : null, tap: out.tap || matchOutput, stripAnsi: host.stripAnsi && !out.raw, syslog: out.nativeSink ? this.syslogPrefix('stdout') : null },
       stderr: config.redirect_stderr
         ? 'stdout'
-        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi },
+        : { mode: 'pipe', sink: err.nativeSink ? this.sinks.stderr : null, tap: err.tap || matchOutput, stripAnsi: host.stripAnsi, syslog: err.nativeSink ? this.syslogPrefix('stderr') : null },
       ...(cgroup ? { cgroup: cgroup.request() } : {}),
       ...(stdinFd !== undefined ? { stdinFd } : {}),
     };
@@ -417,10 +417,9 @@ export class Subprocess {
     if (e.pid !== undefined) {
       // Failed after fork (setuid, chdir, exec): as supervisord's child, say
       // why on stderr, then the child is gone with 127.
-      const sink = config.redirect_stderr ? this.sinks.stdout : this.sinks.stderr;
       // _spawn_as_child's words: an exec failure names argv[0] and the errno.
       const why = e.stage === 'exec' ? `couldn't exec ${argv0}: ${e.code}` : e.message;
-      sink?.write(`supervisor: ${why}\nsupervisor: child process was not spawned\n`);
+      this.writeLog(config.redirect_stderr ? 'stdout' : 'stderr', `supervisor: ${why}\nsupervisor: child process was not spawned\n`);
       if (this.schedule) this.lastExit = this.exitNote({ code: 127, signal: null });
       this.spawns += 1;
       this.lastExitStatus = 127;
@@ -644,6 +643,21 @@ export class Subprocess {
       this.cgroupRemoval = null;
       if (this.cgroup === cg && !this.child) this.releaseCgroup(attempt + 1);
     });
+  }
+
+  /**
+   * Output that JS handles (capture mode, a spawn failure's words) goes where
+   * the native side sends a channel's bytes: the file, then syslog.
+   */
+  writeLog(channel: Channel, data: Buffer | string): void {
+    this.sinks[channel]?.write(data);
+    const prefix = this.syslogPrefix(channel);
+    if (prefix !== null) this.host.core.syslog(data, prefix);
+  }
+
+  /** dispatchers.py: a channel with *_syslog logs each line as "<name> <line>". */
+  private syslogPrefix(channel: Channel): string | null {
+    return (channel === 'stdout' ? this.config.stdout_syslog : this.config.stderr_syslog) ? this.config.name : null;
   }
 
   sink(channel: Channel): LogSink | null {

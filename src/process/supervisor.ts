@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import type { Model, ProcessGroupConfig } from '../config/model.js';
 import type { MainLog } from '../log/main-log.js';
-import type { IoCore, NativeEvent, SinkFaultEvent, SinkRecoveredEvent } from '../native/index.js';
+import { SYSLOG_SINK, type IoCore, type NativeEvent, type SinkFaultEvent, type SinkRecoveredEvent } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
 import { wantsCgroup } from './cgroup-plan.js';
 import { Cgroups } from './cgroups.js';
@@ -239,6 +239,7 @@ export class Supervisor {
   // One line when a log file's fault episode starts (the native side reports
   // each episode once) and one when it ends, saying what happens to the bytes.
   private sinkEpisode(e: SinkFaultEvent | SinkRecoveredEvent): void {
+    if (e.sink === SYSLOG_SINK) return this.syslogEpisode(e);
     const file = this.deps.core.sinkPath(e.sink) ?? `#${e.sink}`;
     if (e.kind === 'sink-recovered') {
       if (e.op === 'rotate') this.log.info(`log file ${file}: rotation works again`);
@@ -249,6 +250,22 @@ export class Supervisor {
       this.log.error(`log file ${file}: cannot open it (${e.code}); output is dropped until it can be opened (tried every second)`);
     } else {
       this.log.error(`log file ${file}: write failed (${e.code}); output is dropped until writing works again`);
+    }
+  }
+
+  // The syslog socket's episodes: missing (no syslog daemon), full (it does
+  // not read), or a message too big. The child never waits and its file
+  // copy is complete; only syslog's copy loses lines, counted here.
+  private syslogEpisode(e: SinkFaultEvent | SinkRecoveredEvent): void {
+    const where = `syslog socket ${this.deps.core.syslogPath()}`;
+    if (e.kind === 'sink-recovered') {
+      this.log.info(`${where}: takes messages again; ${e.dropped} messages were dropped meanwhile`);
+    } else if (e.code === 'EAGAIN') {
+      this.log.error(`${where}: full (the syslog daemon is not reading); messages are dropped until it takes them again`);
+    } else if (e.code === 'EMSGSIZE') {
+      this.log.error(`${where}: a message was too long for it (EMSGSIZE) and was dropped`);
+    } else {
+      this.log.error(`${where}: cannot send to it (${e.code}); messages are dropped until it can be reached (tried every second)`);
     }
   }
 
