@@ -7,13 +7,11 @@
 // answers the same, to the real supervisorctl, to fastvisorctl and to xmlrpc.client;
 // tail -f shows nothing (the bytes are the pipe reader's); its web tail says why.
 // And user=root: "Set uid to user 0 succeeded", the number, as supervisord logs it.
-import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync, readSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runProcess, spawnStreaming } from '../../helpers/ctl-harness.js';
+import { pipedStdout } from '../../helpers/differential.js';
 import { startDaemon, stopAllDaemons, type Daemon, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { runPython } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
@@ -90,33 +88,6 @@ function logtail(sock: string, path: string, ms: number): Promise<{ status: numb
     });
     req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
   });
-}
-
-/**
- * The daemon's stdout and stderr a pipe, as under docker (the harness's are unix
- * sockets: Node's stdio pipes, where supervisord cannot even open /dev/stdout). A FIFO
- * this test holds open for reading; sh redirects and execs, so the pid is the daemon's.
- */
-function pipedStdout(dir: string): { wrap: string[]; read: () => string; close: () => void } {
-  const fifo = path.join(dir, 'stdout.fifo');
-  execFileSync('mkfifo', [fifo]);
-  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-  let text = '';
-  const read = (): string => {
-    const buf = Buffer.alloc(65536);
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, buf.length, null);
-      } catch {
-        break; // EAGAIN: nothing more now
-      }
-      if (n <= 0) break;
-      text += buf.subarray(0, n).toString();
-    }
-    return text;
-  };
-  return { wrap: ['/bin/sh', '-c', `exec "$@" >'${fifo}' 2>&1`, 'sh'], read, close: () => closeSync(fd) };
 }
 
 interface Run {
