@@ -38,7 +38,7 @@ function readAt(fd: number, pos: number, length: number): Buffer {
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** What a log path that cannot be read back is ('a pipe'...), or null for a file Python can seek in. */
-export function unseekableKind(fd: number): string | null {
+function unseekableKind(fd: number): string | null {
   const st = fstatSync(fd);
   if (st.isFIFO()) return 'a pipe';
   if (st.isSocket()) return 'a socket';
@@ -128,7 +128,7 @@ export function tailFile(filename: string, offset: number, length: number): [str
     data = data.subarray(leadingContinuation(data), data.length - tail);
     return [data.toString('utf8'), sz - tail, overflow];
   } catch {
-    // Python returns the offset it was given: the exception leaves its argument alone.
+    // A directory: Python's open() fails (ours only at the read), so the offset it was given.
     return ['', asked, false];
   } finally {
     closeSync(fd);
