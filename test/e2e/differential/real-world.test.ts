@@ -43,8 +43,12 @@ interface Scenario {
   pipe?: boolean;
   /** how many processes, and which states, once it has settled */
   settled: (infos: Info[]) => boolean;
-  /** supervisorctl commands, in order; `edit` changes the tree, `settle` waits for `settledAfterEdit` */
-  steps: Array<string[] | 'edit' | 'settle'>;
+  /**
+   * supervisorctl commands, in order; `edit` changes the tree; `settle` waits for `settled`
+   * (`settledAfterEdit` once edited); `{ respawned }` also waits until those processes run
+   * with pids not seen before the previous step (a signal killed them, autorestart is on).
+   */
+  steps: Array<string[] | 'edit' | 'settle' | { respawned: RegExp }>;
   edit?: (dir: string) => void;
   settledAfterEdit?: (infos: Info[]) => boolean;
   /** commands whose output lines come in completion order: compared sorted */
@@ -106,11 +110,12 @@ stdout_logfile_maxbytes=0
       ['tail', 'nginx'],
       ['tail', 'nginx', 'stderr'],
       ['tail', 'php-fpm'],
-      ['signal', 'HUP', 'nginx'],
       ['stop', 'all'],
       ['status'],
       ['start', 'all'],
       ['restart', 'all'],
+      // Its trap runs after the loop's sleep: well before the shutdown at the end.
+      ['signal', 'HUP', 'nginx'],
       'edit',
       ['reread'],
       ['update'],
@@ -201,7 +206,7 @@ programs=celery_worker,celery_beat
       ['start', 'all'],
       ['restart', 'celery:*'],
       ['signal', 'USR1', 'queue:*'],
-      'settle',
+      { respawned: /^queue_/ },
       'edit',
       ['reread'],
       ['update'],
@@ -331,6 +336,8 @@ async function play(name: string, s: Scenario, kind: DaemonKind): Promise<Outcom
   };
   await notePids();
   let edited = false;
+  // the pids known before the latest ctl step
+  let before: number[] = [];
   for (const step of s.steps) {
     if (step === 'edit') {
       s.edit!(dir);
@@ -342,6 +349,14 @@ async function play(name: string, s: Scenario, kind: DaemonKind): Promise<Outcom
       await notePids();
       continue;
     }
+    if (typeof step === 'object' && !Array.isArray(step)) {
+      const old = new Set(before);
+      const fresh = (infos: Info[]) => infos.every((i) => !step.respawned.test(i.name) || (i.statename === 'RUNNING' && !old.has(i.pid)));
+      await settle((infos) => (edited ? s.settledAfterEdit! : s.settled)(infos) && fresh(infos), 'respawned');
+      await notePids();
+      continue;
+    }
+    before = [...pids];
     const r = await ctl.run({ argv: ['-c', d.conf, ...step], cwd: dir });
     const label = step.join(' ');
     results.push({ step: label, result: mask(r, dir, s.unordered?.test(label) ?? false) });
