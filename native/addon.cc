@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 #if defined(__linux__)
@@ -343,6 +344,29 @@ Napi::Value Kill(const Napi::CallbackInfo& info) {
   if (pid <= 1) return Napi::Number::New(env, -EINVAL);
   int rc = ::kill(info[2].ToBoolean() ? -pid : pid, sig);
   return Napi::Number::New(env, rc == 0 ? 0 : -errno);
+}
+
+// childExited(pid) -> true when the child has exited: a zombie, or already
+// reaped by the I/O thread (its exit event is on the way to JS). Looks
+// without reaping (WNOWAIT), so the I/O thread still gets the status. What
+// supervisord's reap() right after a kill would have seen.
+Napi::Value ChildExited(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(env, "Usage: childExited(pid: number)");
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  if (pid <= 1) return Napi::Boolean::New(env, false);
+#if defined(WNOWAIT)
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do {
+    rc = waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return Napi::Boolean::New(env, errno == ECHILD);
+  return Napi::Boolean::New(env, si.si_pid == pid);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
 }
 
 // cgroupSetup(dirs: string[], writes: [path, value][]) -> 0 | { errno, path }
@@ -727,6 +751,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
   exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("childExited", Napi::Function::New(env, ChildExited));
   exports.Set("writeStdin", Napi::Function::New(env, WriteStdin));
   exports.Set("closeStdin", Napi::Function::New(env, CloseStdin));
   exports.Set("setTap", Napi::Function::New(env, SetTap));

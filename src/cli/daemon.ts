@@ -160,9 +160,10 @@ export class Daemon implements DaemonControl {
           ]
         : [];
     }
-    const msg = dropPrivilegesTo(user);
-    if (msg !== null) throw new UsageError(msg);
-    this.model.infos.unshift(`Set uid to user ${user} succeeded`);
+    const dropped = dropPrivilegesTo(user);
+    if (typeof dropped === 'string') throw new UsageError(dropped);
+    // supervisord logs self.uid, the number name_to_uid() made of user= ('0' for root).
+    this.model.infos.unshift(`Set uid to user ${dropped.uid} succeeded`);
     return [];
   }
 
@@ -462,15 +463,15 @@ export class Daemon implements DaemonControl {
   }
 }
 
-// options.py drop_privileges() for the daemon itself.
-function dropPrivilegesTo(user: string): string | null {
+// options.py drop_privileges() for the daemon itself: the uid, or why not.
+function dropPrivilegesTo(user: string): { uid: number } | string {
   let uid: number;
   let name: string;
   let gid: number;
   const pw = lookupPasswd(user);
   if (typeof pw === 'string') return pw;
   ({ uid, name, gid } = pw);
-  if (process.getuid!() === uid) return null;
+  if (process.getuid!() === uid) return { uid };
   if (process.getuid!() !== 0) return "Can't drop privilege as nonroot user";
   try {
     // Node's own calls: the daemon changes itself, every thread included.
@@ -480,7 +481,7 @@ function dropPrivilegesTo(user: string): string | null {
   } catch (err) {
     return `Could not set user id: ${(err as Error).message}`;
   }
-  return null;
+  return { uid };
 }
 
 function lookupPasswd(user: string): { uid: number; gid: number; name: string } | string {

@@ -6,7 +6,14 @@
 // output; here a tail never splits a character (the returned offset stops
 // before an incomplete one, so the next call picks it up whole) and bytes
 // that are not UTF-8 become U+FFFD.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+//
+// A log that is not a file (stdout_logfile=/dev/stdout in a container: the
+// daemon's own stdout, a pipe, a socket or a terminal) cannot be read back.
+// supervisord's f.seek() fails there (ESPIPE): readFile answers FAILED and
+// tailFile an empty read at the offset asked; so do these, without reading a
+// byte of it (a read would take output meant for docker logs or journald).
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 export class LogReadError extends Error {
   constructor(readonly fault: 'BAD_ARGUMENTS' | 'FAILED') {
@@ -23,6 +30,21 @@ function readAt(fd: number, pos: number, length: number): Buffer {
     got += n;
   }
   return buf.subarray(0, got);
+}
+
+// O_NONBLOCK: a FIFO with no writer would block the daemon in open() (supervisord
+// hangs there). O_NOCTTY: a daemon without a terminal opening /dev/stdout that is
+// one must not make it its controlling terminal.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** What a log path that cannot be read back is ('a pipe'...), or null for a file Python can seek in. */
+function unseekableKind(fd: number): string | null {
+  const st = fstatSync(fd);
+  if (st.isFIFO()) return 'a pipe';
+  if (st.isSocket()) return 'a socket';
+  // A terminal has no llseek; /dev/null and other character devices do.
+  if (st.isCharacterDevice() && isatty(fd)) return 'a terminal';
+  return null;
 }
 
 /** Bytes at the start that continue a character whose first byte is not in the buffer. */
@@ -47,11 +69,12 @@ export function trailingIncomplete(b: Buffer): number {
 export function readFile(filename: string, offset: number, length: number): string {
   let fd: number;
   try {
-    fd = openSync(filename, 'r');
+    fd = openSync(filename, OPEN_FLAGS);
   } catch {
     throw new LogReadError('FAILED');
   }
   try {
+    if (unseekableKind(fd) !== null) throw new LogReadError('FAILED');
     const size = fstatSync(fd).size;
     let data: Buffer;
     if (offset < 0) {
@@ -77,11 +100,13 @@ export function readFile(filename: string, offset: number, length: number): stri
 export function tailFile(filename: string, offset: number, length: number): [string, number, boolean] {
   let fd: number;
   try {
-    fd = openSync(filename, 'r');
+    fd = openSync(filename, OPEN_FLAGS);
   } catch {
     return ['', offset, false];
   }
+  const asked = offset;
   try {
+    if (unseekableKind(fd) !== null) return ['', offset, false];
     const sz = fstatSync(fd).size;
     let overflow = false;
     if (sz > offset + length) {
@@ -103,7 +128,8 @@ export function tailFile(filename: string, offset: number, length: number): [str
     data = data.subarray(leadingContinuation(data), data.length - tail);
     return [data.toString('utf8'), sz - tail, overflow];
   } catch {
-    return ['', offset, false];
+    // A directory: Python's open() fails (ours only at the read), so the offset it was given.
+    return ['', asked, false];
   } finally {
     closeSync(fd);
   }

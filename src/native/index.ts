@@ -26,6 +26,7 @@ interface Addon {
   trimMemory(): boolean;
   tuneMalloc(): boolean;
   kill(pid: number, signal: number, group: boolean): number;
+  childExited(pid: number): boolean;
   writeStdin(child: number, data: Buffer): number;
   closeStdin(child: number): number;
   setTap(child: number, stream: 1 | 2, on: boolean): number;
@@ -386,6 +387,14 @@ export class IoCore {
     if (rc === 0) return true;
     if (errnoName(-rc) === 'ESRCH') return false;
     throw nativeError(-rc, 'kill', `kill ${group ? -pid : pid}: ${errnoName(-rc)}`);
+  }
+
+  /**
+   * Whether a child has exited (a zombie, or reaped and its exit event not yet
+   * delivered), without reaping it: what a waitpid() right now would find.
+   */
+  childExited(pid: number): boolean {
+    return addon.childExited(pid);
   }
 
   /**

@@ -192,6 +192,19 @@ export class Subprocess {
   }
 
   /**
+   * stop_report() as stopProcess(wait=True) polls it. supervisord reaps right
+   * after each kill (stopProcess calls reap()) and so never reports a child
+   * that died by then; here exits arrive from the I/O thread a moment later,
+   * so a child that has exited already (the same waitpid() would find it)
+   * counts as stopped and gets no "waiting for x to stop".
+   */
+  stopReport(): void {
+    const pid = this.pid;
+    if (this.state === ProcessState.STOPPING && pid > 0 && this.host.core.childExited(pid)) return;
+    this.feed({ kind: 'stopReport' });
+  }
+
+  /**
    * startProcess's start: the spawn runs on this thread, as in supervisord,
    * so the caller sees its outcome at once. Automatic starts and restarts
    * (autostart, autorestart, backoff, schedules) use the spawn thread, so a

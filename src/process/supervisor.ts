@@ -402,7 +402,9 @@ export class Supervisor {
           }
           if (unstopped.some(mayStop)) break;
         }
-        const unstopped = this.allProcesses().filter((p) => !STOPPED_STATES.includes(p.state));
+        // shutdown_report() walks supervisord's process_groups dict: insertion order, which is
+        // priority order at start, then groups added by update (a changed one is re-added) at the end.
+        const unstopped = [...this.groups.values()].flatMap((g) => g.unstopped());
         // Stopped, but a cgroup still empties (its killed processes are on their way out): a moment more.
         const cgroupsPending = !unstopped.length && this.allProcesses().some((p) => p.cgroupPending);
         if (!unstopped.length && !cgroupsPending) {

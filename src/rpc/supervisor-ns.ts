@@ -177,7 +177,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     if (msg !== null) throw new RPCError(Faults.FAILED, msg);
     if (wait && !STOPPED_STATES.includes(proc.state)) {
       return () => {
-        proc.feed({ kind: 'stopReport' });
+        proc.stopReport();
         return STOPPED_STATES.includes(proc.state) ? true : NOT_DONE_YET;
       };
     }

@@ -2,7 +2,7 @@
 // Everything on the HTTP servers that is not /RPC2 or a log tail: supervisord's web.py
 // views (index.html with its ?action= query strings, tail.html, ok.html) and the static
 // files of the live page, from a fixed list. Auth happened before this (routes.ts).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 
@@ -265,6 +265,34 @@ async function fetchProcs(call: Call): Promise<ProcInfo[] | { fault: string }> {
   });
 }
 
+/**
+ * FAILED says nothing a user can act on. The usual cause is a container's
+ * stdout_logfile=/dev/stdout: the daemon's own stdout, which no daemon can read
+ * back. Say so, and where the output is instead.
+ */
+async function whyUnreadable(env: Env, processname: string, channel: 'stdout' | 'stderr'): Promise<string> {
+  let file: string;
+  try {
+    const info = (await env.call('supervisor.getProcessInfo', processname)) as XmlRpcStruct;
+    file = String(info[`${channel}_logfile`] ?? '');
+  } catch {
+    return '';
+  }
+  let kind: string | null = null;
+  try {
+    const st = statSync(file);
+    kind = st.isFIFO() ? 'a pipe' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a device' : null;
+  } catch {
+    // gone meanwhile: no more to say
+  }
+  if (kind === null) return `\n\nThe ${channel} log ${file} could not be read.`;
+  const own = /^\/dev\/(stdout|stderr)$/.exec(file)?.[1];
+  const where = own
+    ? `the daemon's own ${own} (docker logs, journalctl, the terminal it runs in)`
+    : 'whatever reads from it';
+  return `\n\nThe ${channel} log of ${processname} is ${file}, ${kind}, not a file: its output goes to ${where} and cannot be read back here.`;
+}
+
 async function tailView(env: Env, res: ServerResponse, form: Map<string, string>): Promise<void> {
   const processname = form.get('processname') ?? null;
   const channel = form.get('channel') === 'stderr' ? 'stderr' : 'stdout';
@@ -285,7 +313,8 @@ async function tailView(env: Env, res: ServerResponse, form: Map<string, string>
       // Not written yet (or never: stderr of redirect_stderr): the page waits for it.
       return sendPage(res, 200, renderTail(env.assets, { ...page, live: true, body: `No file for ${processname}` }));
     }
-    const body = `ERROR: unexpected rpc fault [${err.code}] ${err.text}`;
+    let body = `ERROR: unexpected rpc fault [${err.code}] ${err.text}`;
+    if (err.code === Faults.FAILED) body += await whyUnreadable(env, processname, channel);
     return sendPage(res, err.code === Faults.BAD_NAME ? 404 : 200, renderTail(env.assets, { ...page, body }));
   }
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { linesAbout, maskLog } from '../../helpers/differential.js';
 import { startDaemon, stopAllDaemons, type Daemon, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { isAlive } from '../../helpers/procs.js';
@@ -104,29 +105,6 @@ async function settle(d: Daemon): Promise<Info[]> {
   );
 }
 
-function maskLog(log: string, d: Daemon): string[] {
-  return log
-    .split('\n')
-    .filter(Boolean)
-    .map((l) =>
-      l
-        .replace(/^\S+ \S+ /, '')
-        .replaceAll(d.dir, '@DIR@')
-        .replace(/pid \d+/g, 'pid N')
-        .replace(/\(\d+\)/g, '(N)')
-        .replace(/supervisord started with pid N/, 'supervisord started'),
-    );
-}
-
-/**
- * The main-log lines about one program, in order. "waiting for X to die"
- * comes every 3 s of a shutdown, so how many there are is a matter of timing.
- */
-function linesAbout(lines: string[], name: string): string[] {
-  const re = new RegExp(`'${name}'|: ${name}( |$)|for ${name} `);
-  return lines.filter((l) => re.test(l) && !l.startsWith('INFO waiting for '));
-}
-
 beforeAll(async () => {
   for (const kind of ['supervisord', 'fastvisor'] as const) {
     const d = await startDaemon(kind, CONFIG);
@@ -183,8 +161,8 @@ describe('fastvisor and supervisord on the same config', () => {
   });
 
   it('tell the same story in the main log, program by program', () => {
-    const sd = maskLog(runs.supervisord.log, runs.supervisord.d);
-    const fv = maskLog(runs.fastvisor.log, runs.fastvisor.d);
+    const sd = maskLog(runs.supervisord.log, runs.supervisord.d.dir);
+    const fv = maskLog(runs.fastvisor.log, runs.fastvisor.d.dir);
     for (const name of ['envdump', 'crasher', 'expected', 'unexpected', 'stubborn', 'family', 'missing', 'nodir', 'redirected', 'lazy']) {
       expect(linesAbout(fv, name), name).toEqual(linesAbout(sd, name));
     }
