@@ -29,7 +29,8 @@
           "sources": ["native/backend_kqueue.cc"],
           "defines": ["FV_LIBKQUEUE=1"],
           "include_dirs": ["<(fv_libkqueue)/include/kqueue"],
-          "libraries": ["<(fv_libkqueue)/lib/libkqueue.a", "-lpthread"]
+          "libraries": ["<(fv_libkqueue)/lib/libkqueue.a", "-lpthread"],
+          "ldflags": ["-Wl,--exclude-libs,libkqueue.a"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", { "sources": ["native/backend_kqueue.cc"] }],
         ["OS=='mac'", {

@@ -6,10 +6,10 @@
 // and shut it down. Also: the tarball holds what it needs and nothing else,
 // and (when CI provides an arm64 Node and qemu-user) the arm64 prebuild loads
 // through the installed package's loader and spawns, captures and reaps a child.
-// Needs prebuilds/ (`npm run prebuilds`) and dist/ (`npm run build`): skipped
-// with the reason in its name otherwise.
+// Needs fresh prebuilds/ (`npm run prebuilds`) and dist/ (`npm run build`):
+// skipped with the reason in its name otherwise (CI makes both first).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -26,6 +26,10 @@ function skipReason(): string | null {
   if (process.platform !== 'linux') return 'Linux only';
   if (!existsSync(path.join(REPO, HOST_PREBUILD))) return `no ${HOST_PREBUILD}: run npm run prebuilds`;
   if (!existsSync(path.join(REPO, 'dist/cli/run-supervisord.js'))) return 'no dist/: run npm run build';
+  const built = statSync(path.join(REPO, HOST_PREBUILD)).mtimeMs;
+  const sources = [path.join(REPO, 'binding.gyp'), ...readdirSync(path.join(REPO, 'native')).map((f) => path.join(REPO, 'native', f))];
+  const newer = sources.find((f) => statSync(f).mtimeMs > built);
+  if (newer) return `${HOST_PREBUILD} is older than ${path.relative(REPO, newer)}: run npm run prebuilds`;
   return null;
 }
 const skip = skipReason();
