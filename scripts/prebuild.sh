@@ -6,8 +6,10 @@
 #   linux-x64   glibc  host g++
 #   linux-arm64 glibc  Debian's g++-aarch64-linux-gnu + binutils-aarch64-linux-gnu
 #   linux-x64/arm64 musl, and glibc 2.28 builds instead of the g++ ones:
-#                      only with zig (FV_ZIG=/path/to/zig or zig on PATH); see
-#                      README "Release builds". CI does not use zig (353 MB).
+#                      only with zig 0.11 (FV_ZIG=/path/to/zig or zig on PATH;
+#                      FV_ZIG_GLIBC=0 keeps g++ for the glibc ones); README
+#                      "Making a release". CI does not use zig (353 MB, minutes).
+#                      arm64 builds are stripped with aarch64-linux-gnu-strip.
 #
 # Targets can be picked: scripts/prebuild.sh x64 arm64 (default: every one the
 # machine can build; a missing cross compiler is a skip, not an error, unless
@@ -58,6 +60,10 @@ zig_env() {
 }
 
 for t in "${targets[@]}"; do
+  if [[ $t == arm64* ]] && ! command -v aarch64-linux-gnu-strip >/dev/null; then
+    skip "$t" "no aarch64-linux-gnu-strip (apt install binutils-aarch64-linux-gnu)"
+    continue
+  fi
   case "$t" in
     x64)
       if [ -n "$zig" ] && [ "${FV_ZIG_GLIBC:-1}" = 1 ]; then
@@ -71,8 +77,8 @@ for t in "${targets[@]}"; do
       if [ -n "$zig" ] && [ "${FV_ZIG_GLIBC:-1}" = 1 ]; then
         build "$(zig_env aarch64-linux-gnu.2.28)" --arch arm64 --strip-bin aarch64-linux-gnu-strip
       else
-        command -v aarch64-linux-gnu-g++ >/dev/null && command -v aarch64-linux-gnu-strip >/dev/null ||
-          { skip arm64 "no aarch64-linux-gnu-g++/-strip (apt install g++-aarch64-linux-gnu binutils-aarch64-linux-gnu)"; continue; }
+        command -v aarch64-linux-gnu-g++ >/dev/null ||
+          { skip arm64 "no aarch64-linux-gnu-g++ (apt install g++-aarch64-linux-gnu)"; continue; }
         build "CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar" \
           --arch arm64 --strip-bin aarch64-linux-gnu-strip
       fi ;;
