@@ -1,4 +1,8 @@
 {
+  # Build switches (node-gyp passes unknown --flags as gyp variables):
+  #  --fv_libkqueue=DIR  also build the kqueue backend on Linux against libkqueue
+  #                      installed in DIR (scripts/build-kqueue.sh); tests only
+  "variables": { "fv_libkqueue%": "" },
   "targets": [
     {
       "target_name": "fastvisor",
@@ -23,6 +27,13 @@
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
         ["OS=='linux'", { "sources": ["native/backend_epoll.cc"] }],
+        ["OS=='linux' and fv_libkqueue!=''", {
+          "sources": ["native/backend_kqueue.cc"],
+          "defines": ["FV_LIBKQUEUE=1"],
+          "include_dirs": ["<(fv_libkqueue)/include/kqueue"],
+          "libraries": ["<(fv_libkqueue)/lib/libkqueue.a", "-lpthread"],
+          "ldflags": ["-Wl,--exclude-libs,libkqueue.a"]
+        }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", { "sources": ["native/backend_kqueue.cc"] }],
         ["OS=='mac'", {
           "xcode_settings": {

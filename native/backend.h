@@ -48,7 +48,8 @@ std::unique_ptr<Backend> make_poll_backend();
 #if defined(__linux__)
 std::unique_ptr<Backend> make_epoll_backend();
 #endif
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
+    defined(FV_LIBKQUEUE)
 std::unique_ptr<Backend> make_kqueue_backend();
 #endif
 

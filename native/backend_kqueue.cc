@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // kqueue backend (macOS, FreeBSD, OpenBSD, NetBSD); process exits arrive as
-// EVFILT_PROC NOTE_EXIT. Runs on the I/O thread. Not built on Linux, so not
-// exercised by this repository's CI: see README "Platforms".
+// EVFILT_PROC NOTE_EXIT. Runs on the I/O thread. CI builds and tests it on
+// Linux against libkqueue (scripts/build-kqueue.sh): the code, not a BSD
+// kernel; see README "Platforms".
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/event.h>

@@ -5,7 +5,33 @@ import { IoCore, type NativeEvent, type ExitEvent, type SpawnOutcome, type Spawn
 import { pollUntil } from './poll.js';
 import { track } from './procs.js';
 
-export const BACKENDS = ['epoll', 'poll'] as const;
+/**
+ * kqueue is in the Linux addon only in the test build made by
+ * scripts/build-kqueue.sh (libkqueue); starting it once tells whether it is
+ * there. Nothing else is running when this module loads.
+ */
+function addonHas(backend: 'kqueue'): boolean {
+  try {
+    IoCore.start({ backend, onEvents: () => {} }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type TestBackend = 'epoll' | 'poll' | 'kqueue';
+const present: TestBackend[] = ['epoll', 'poll', ...(addonHas('kqueue') ? (['kqueue'] as const) : [])];
+
+/** The backends the native tests run on; FASTVISOR_TEST_BACKENDS=kqueue (a comma list) narrows it (CI's kqueue pass). */
+function testBackends(): readonly TestBackend[] {
+  const only = process.env.FASTVISOR_TEST_BACKENDS?.split(',').filter(Boolean);
+  if (!only?.length) return present;
+  const missing = only.filter((b) => !present.includes(b as TestBackend));
+  if (missing.length) throw new Error(`FASTVISOR_TEST_BACKENDS: this addon has no ${missing.join(', ')} backend (kqueue: scripts/build-kqueue.sh)`);
+  return present.filter((b) => only.includes(b));
+}
+
+export const BACKENDS = testBackends();
 
 export class CoreHarness {
   readonly events: NativeEvent[] = [];
@@ -13,7 +39,7 @@ export class CoreHarness {
 
   constructor(backend: string, batchMs?: number) {
     this.core = IoCore.start({
-      backend: backend as 'epoll' | 'poll',
+      backend: backend as 'epoll' | 'poll' | 'kqueue',
       batchMs,
       onEvents: (e) => this.events.push(...e),
     });

@@ -4,11 +4,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import type { OrphanEvent } from '../../src/native/index.js';
-import { CoreHarness } from '../helpers/core.js';
+import { BACKENDS, CoreHarness } from '../helpers/core.js';
 import { pollUntil } from '../helpers/poll.js';
 import { killTracked, zombieChildren } from '../helpers/procs.js';
 
-describe.runIf(process.platform === 'linux').each(['epoll', 'poll'])('orphan reaping (%s backend)', (backend) => {
+describe.runIf(process.platform === 'linux').each(BACKENDS)('orphan reaping (%s backend)', (backend) => {
   let h: CoreHarness;
   afterEach(() => killTracked());
   afterAll(() => h?.stop());

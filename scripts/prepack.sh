@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# npm's prepack hook: `npm publish` refuses a tarball that would make users
+# compile the addon, or that ships stale native code; a plain `npm pack` only
+# warns (examples/docker packs a clone and compiles in its build stage).
+# prebuilds/ is gitignored; make it first with `npm run prebuilds`.
+#   FASTVISOR_PREBUILDS="linux-x64/fastvisor.glibc.node ..."  what must be there
+#   (default: the two glibc builds CI makes; the release adds the musl ones).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+required=${FASTVISOR_PREBUILDS:-linux-x64/fastvisor.glibc.node linux-arm64/fastvisor.glibc.node}
+fail=0
+for p in $required; do
+  f=prebuilds/$p
+  if [ ! -f "$f" ]; then
+    echo "prepack: $f is missing: run 'npm run prebuilds' first (README: Install)" >&2
+    fail=1
+  elif [ -n "$(find native binding.gyp -newer "$f" -type f | head -1)" ]; then
+    echo "prepack: $f is older than the native sources ($(find native binding.gyp -newer "$f" -type f | head -1)): run 'npm run prebuilds'" >&2
+    fail=1
+  fi
+done
+# dist/ is what bin/*.js run; `prepare` builds it, but only after prepack.
+if [ ! -f dist/cli/supervisord.js ] && [ ! -d dist/cli ]; then
+  echo "prepack: dist/ is missing: run 'npm run build'" >&2
+  fail=1
+fi
+if [ $fail = 1 ] && [ "${npm_command:-}" = pack ]; then
+  echo "prepack: packing anyway (npm pack); npm publish would stop here" >&2
+  exit 0
+fi
+exit $fail
