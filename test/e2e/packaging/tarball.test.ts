@@ -36,10 +36,11 @@ const skip = skipReason();
 
 // What the tarball may hold: the runtime (bin, dist JS, web assets), the
 // addon (prebuilds, plus binding.gyp and native/ for the build-from-source
-// fallback), examples and the README. Anything else is a leak.
+// fallback), examples, the README and the licence. Anything else is a leak.
 const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
+  /^LICENSE$/,
   /^bin\/[a-z_]+\.js$/,
   /^dist\/.+\.js$/,
   /^web\/[^/]+\.(html|js|css|svg)$/,
@@ -51,6 +52,7 @@ const ALLOWED = [
 ];
 const REQUIRED = [
   'package.json',
+  'LICENSE',
   ...BINS.map((b) => `bin/${b}.js`),
   'dist/cli/run-supervisord.js',
   'dist/native/index.js',
