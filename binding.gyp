@@ -9,6 +9,7 @@
         "native/user.cc",
         "native/io_loop.cc",
         "native/logfile.cc",
+        "native/line_format.cc",
         "native/notify.cc",
         "native/cgroup.cc",
         "native/procstat.cc",

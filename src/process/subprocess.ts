@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 
 import { EnvFileError, readEnvFiles } from '../config/env-file.js';
-import type { ProcessConfig } from '../config/model.js';
+import type { LineFormat, ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
+import { channelLineFormat } from '../log/line-format.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -46,6 +47,8 @@ export interface ProcessHost {
   readonly childlogdir: string;
   readonly identifier: string;
   readonly stripAnsi: boolean;
+  /** [supervisord] child_log_format (fastvisor): for channels logging to the daemon's stdout/stderr; raw when absent */
+  readonly childLogFormat?: LineFormat;
   /** native child handle -> process, so exits find their way back */
   register(child: number, proc: Subprocess): void;
   /** a PROCESS_STATE_* change, for the event system */
@@ -488,9 +491,11 @@ export class Subprocess {
       const file = channel === 'stderr' && this.config.redirect_stderr ? null : this.logfiles[channel];
       if (!file || (this.sinks[channel] && !this.sinks[channel].closed)) continue;
       const c = this.config;
+      const format = channelLineFormat(c, this.groupName, channel, file, this.host.childLogFormat);
       this.sinks[channel] = this.host.core.openSink(file, {
         maxbytes: channel === 'stdout' ? c.stdout_logfile_maxbytes : c.stderr_logfile_maxbytes,
         backups: channel === 'stdout' ? c.stdout_logfile_backups : c.stderr_logfile_backups,
+        ...(format ? { format } : {}),
       });
     }
   }
