@@ -44,10 +44,28 @@ int utf8_seq(const uint8_t* p, size_t n) {
   return len;
 }
 
+// Whether any of 8 bytes needs more than a copy: a control character, '"',
+// '\\', DEL, or a byte >= 0x80 (SWAR: the usual has-zero-byte trick, one
+// word at a time instead of a table lookup per byte).
+inline bool word_needs_care(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | has_zero(w ^ (kOnes * 0x7f)) |
+          (w & kHigh)) != 0;
+}
+
 void append_int(int64_t v, std::string* out) {
   char buf[24];
-  int k = snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  out->append(buf, static_cast<size_t>(k));
+  char* end = buf + sizeof buf;
+  char* p = end;
+  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  out->append(p, static_cast<size_t>(end - p));
 }
 
 }  // namespace
@@ -57,6 +75,10 @@ void json_escape(const uint8_t* p, size_t n, std::string* out) {
   size_t i = 0;
   while (i < n) {
     size_t run = i;
+    for (uint64_t w; run + 8 <= n; run += 8) {
+      memcpy(&w, p + run, 8);
+      if (word_needs_care(w)) break;
+    }
     while (run < n && kTable.kind[p[run]] == 0) run++;
     if (run > i) out->append(reinterpret_cast<const char*>(p + i), run - i);
     i = run;

@@ -90,6 +90,22 @@ describe('line formatter (pure)', () => {
     expect(jsonLines(fmt(JSON_SPEC, [[Buffer.from([0x61, 0xe2, 0x82])]], true)).map((r) => r.line)).toEqual(['a\uFFFD']);
   });
 
+  it('random bytes: every record parses alone and decodes as a UTF-8 decoder would (U+FFFD per maximal invalid subpart)', () => {
+    // A small PRNG, so a failure can be replayed.
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pool = [0x00, 0x09, 0x0d, 0x1f, 0x20, 0x22, 0x41, 0x5c, 0x7e, 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0x82, 0xa0, 0x9f, 0x90, 0x8f];
+    for (let round = 0; round < 300; round++) {
+      const len = Math.floor(rand() * 40);
+      const bytes = Buffer.from(Array.from({ length: len }, () => (rand() < 0.5 ? pool[Math.floor(rand() * pool.length)]! : 0x61 + Math.floor(rand() * 26))));
+      const lines = bytes.toString('latin1').split('\n');
+      const text = fmt({ ...JSON_SPEC, maxLine: 1 << 20 }, [[Buffer.concat([bytes, Buffer.from('\n')])]]);
+      const got = jsonLines(text).map((r) => r.line);
+      const want = lines.map((l) => Buffer.from(l, 'latin1').toString('utf8').replace(/\r$/, ''));
+      expect(got, `bytes ${bytes.toString('hex')}`).toEqual(want);
+    }
+  });
+
   it('names with quotes are escaped once, at construction', () => {
     const out = jsonLines(fmt({ ...JSON_SPEC, program: 'we"b', process: 'a\\b' }, [['x\n']]));
     expect(out[0]).toMatchObject({ program: 'we"b', process: 'a\\b' });
