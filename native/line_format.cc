@@ -161,12 +161,29 @@ void LineFormatter::stamp(double wall_ms, std::string* out) {
   out->append(tail, rfc ? 5 : 4);
 }
 
+const std::string& LineFormatter::head(double wall_ms, int pid) {
+  if (wall_ms == head_ms_ && pid == head_pid_ && !head_.empty()) return head_;
+  head_ms_ = wall_ms;
+  head_pid_ = pid;
+  head_.clear();
+  if (spec_.mode == LineMode::kJson) {
+    head_.append("{\"time\":\"");
+    stamp(wall_ms, &head_);
+    head_.append(json_mid_);
+    append_int(pid, &head_);
+    head_.append(",\"line\":\"");
+  } else {
+    stamp(wall_ms, &head_);
+    head_.push_back(' ');
+  }
+  return head_;
+}
+
 void LineFormatter::emit(const uint8_t* p, size_t n, double wall_ms, int pid, bool partial, std::string* out) {
   switch (spec_.mode) {
     case LineMode::kRaw:  // not used: raw bytes never come through here
     case LineMode::kTimestamped:
-      stamp(wall_ms, out);
-      out->push_back(' ');
+      out->append(head(wall_ms, pid));
       out->append(reinterpret_cast<const char*>(p), n);
       out->push_back('\n');
       return;
@@ -176,11 +193,7 @@ void LineFormatter::emit(const uint8_t* p, size_t n, double wall_ms, int pid, bo
       out->push_back('\n');
       return;
     case LineMode::kJson:
-      out->append("{\"time\":\"");
-      stamp(wall_ms, out);
-      out->append(json_mid_);
-      append_int(pid, out);
-      out->append(",\"line\":\"");
+      out->append(head(wall_ms, pid));
       json_escape(p, n, out);
       out->append(partial ? "\",\"partial\":true}\n" : "\"}\n");
       return;

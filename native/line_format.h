@@ -46,6 +46,7 @@ class LineFormatter {
   void emit(const uint8_t* p, size_t n, double wall_ms, int pid, bool partial, std::string* out);
   void emit_long(const uint8_t* p, size_t n, double wall_ms, int pid, std::string* out);
   void stamp(double wall_ms, std::string* out);
+  const std::string& head(double wall_ms, int pid);
 
   LineFormatSpec spec_;
   std::string json_mid_;  // ","program":"…",…,"pid":  (between the time and the pid)
@@ -59,6 +60,11 @@ class LineFormatter {
   int64_t cached_sec_ = INT64_MIN;
   char cached_[32];
   size_t cached_len_ = 0;
+  // Everything a record has before its text, for the last (read time, pid):
+  // the lines of one read share it, so most records are three appends.
+  std::string head_;
+  double head_ms_ = -1;
+  int head_pid_ = 0;
 };
 
 // Appends the JSON string body of [p, p+n) (no quotes): ", \ and control
