@@ -14,6 +14,7 @@
         "native/io_loop.cc",
         "native/logfile.cc",
         "native/syslog.cc",
+        "native/line_format.cc",
         "native/notify.cc",
         "native/cgroup.cc",
         "native/fcgi_socket.cc",

@@ -323,6 +323,37 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
 #endif
 }
 
+bool read_line_format(Napi::Value v, LineFormatSpec* spec);
+
+// formatLines(format, chunks: Array<[Buffer, wallMs, monoMs, pid?]>, flushAll?) -> Buffer:
+// the pure line formatter (line_format.h) driven from tests, no file, no
+// thread: what a formatted log would hold after those reads (and, with
+// flushAll, after the writer went away). An empty Buffer stands for the
+// partial-line deadline passing at monoMs.
+Napi::Value FormatLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kUsage = "Usage: formatLines(format, chunks: Array<[Buffer, wallMs, monoMs, pid?]>, flushAll?: boolean)";
+  LineFormatSpec spec;
+  if (info.Length() < 2 || !read_line_format(info[0], &spec) || spec.mode == LineMode::kRaw || !info[1].IsArray())
+    return usage(env, kUsage);
+  LineFormatter f(spec);
+  std::string out;
+  auto chunks = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < chunks.Length(); i++) {
+    Napi::Value cv = chunks.Get(i);
+    if (!cv.IsArray() || !cv.As<Napi::Array>().Get(0u).IsBuffer()) return usage(env, kUsage);
+    auto c = cv.As<Napi::Array>();
+    auto buf = c.Get(0u).As<Napi::Buffer<uint8_t>>();
+    double wall = c.Get(1u).ToNumber().DoubleValue();
+    auto mono = static_cast<int64_t>(c.Get(2u).ToNumber().DoubleValue());
+    int pid = c.Length() > 3 ? c.Get(3u).ToNumber().Int32Value() : 0;
+    if (buf.Length() == 0) f.flush(mono, false, &out);
+    else f.feed(buf.Data(), buf.Length(), wall, mono, pid, &out);
+  }
+  if (info.Length() > 2 && info[2].ToBoolean()) f.flush(0, true, &out);
+  return Napi::Buffer<char>::Copy(env, out.data(), out.size());
+}
+
 // testHooks({ registerDelayMs }): fault injection for tests only.
 Napi::Value TestHooks(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number })");
@@ -479,18 +510,52 @@ Napi::Value ChildCounters(const Napi::CallbackInfo& info) {
   return arr;
 }
 
-// openSink(path, maxbytes, backups) -> { sink } | { errno }
+// A line format from JS: { mode: 'timestamped'|'json'|'prefixed'|'raw',
+// time?: 'rfc3339'|'local', maxLine?, program?, process?, group?, stream? }.
+// False for anything else.
+bool read_line_format(Napi::Value v, LineFormatSpec* spec) {
+  if (!v.IsObject()) return false;
+  auto o = v.As<Napi::Object>();
+  auto str = [&o](const char* k) { return o.Has(k) && o.Get(k).IsString() ? o.Get(k).As<Napi::String>().Utf8Value() : std::string(); };
+  std::string mode = str("mode");
+  if (mode == "raw") spec->mode = LineMode::kRaw;
+  else if (mode == "timestamped") spec->mode = LineMode::kTimestamped;
+  else if (mode == "json") spec->mode = LineMode::kJson;
+  else if (mode == "prefixed") spec->mode = LineMode::kPrefixed;
+  else return false;
+  std::string time = str("time");
+  if (time == "local") spec->time = TimeStyle::kLocal;
+  else if (time.empty() || time == "rfc3339") spec->time = TimeStyle::kRfc3339;
+  else return false;
+  if (o.Has("maxLine") && o.Get("maxLine").IsNumber()) {
+    double m = o.Get("maxLine").As<Napi::Number>().DoubleValue();
+    if (!(m >= 1 && m <= 1e9)) return false;
+    spec->max_line = static_cast<size_t>(m);
+  }
+  spec->program = str("program");
+  spec->process = str("process");
+  spec->group = str("group");
+  spec->stream = str("stream");
+  return true;
+}
+
+// openSink(path, maxbytes, backups, format?) -> { sink } | { errno }
 Napi::Value OpenSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
     return usage(env, "Usage: openSink(path: string, maxbytes: number, backups: number)");
   std::string path = info[0].As<Napi::String>().Utf8Value();
   if (path.empty() || path.find('\0') != std::string::npos) return errno_result(env, -EINVAL);
+  LineFormatSpec format;
+  if (info.Length() > 3 && !info[3].IsUndefined() && !read_line_format(info[3], &format))
+    return usage(env, "openSink: format must be { mode: 'raw'|'timestamped'|'json'|'prefixed', time?: 'rfc3339'|'local', maxLine?: number, program?, process?, group?, stream? }");
   double maxbytes = info[1].As<Napi::Number>().DoubleValue();
   int err = 0;
   auto sink = get(info)->loop.open_sink(path, maxbytes > 0 ? static_cast<uint64_t>(maxbytes) : 0,
                                         info[2].As<Napi::Number>().Int32Value(), &err);
   if (!sink) return errno_result(env, err);
+  // Before JS has the id, so before any child or write can reach the sink.
+  sink->set_format(format);
   auto res = Napi::Object::New(env);
   res.Set("sink", sink->id());
   return res;
@@ -526,7 +591,8 @@ Napi::Value WriteSink(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer())
     return usage(info.Env(), "Usage: writeSink(sink: number, data: Buffer)");
   auto buf = info[1].As<Napi::Buffer<uint8_t>>();
-  return Napi::Number::New(info.Env(), get(info)->loop.write_sink(info[0].As<Napi::Number>().Uint32Value(), buf.Data(), buf.Length()));
+  int pid = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  return Napi::Number::New(info.Env(), get(info)->loop.write_sink(info[0].As<Napi::Number>().Uint32Value(), buf.Data(), buf.Length(), pid));
 }
 
 Napi::Value ReopenSinks(const Napi::CallbackInfo& info) {
@@ -748,6 +814,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fdReserve", Napi::Function::New(env, FdReserve));
   exports.Set("fdHeadroom", Napi::Function::New(env, FdHeadroom));
   exports.Set("testHooks", Napi::Function::New(env, TestHooks));
+  exports.Set("formatLines", Napi::Function::New(env, FormatLines));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
   exports.Set("kill", Napi::Function::New(env, Kill));

@@ -134,6 +134,8 @@ void IoLoop::stop() {
   }
   children_.clear();
   by_pid_.clear();
+  for (auto& sink : partial_sinks_) sink->partial_listed = false;
+  partial_sinks_.clear();
   for (auto& [id, fd] : notify_fds_) close(fd);
   notify_fds_.clear();
   {
@@ -375,11 +377,12 @@ void IoLoop::close_notify(uint32_t id) {
   post(Command(Cmd::kCloseNotify, id));
 }
 
-int IoLoop::write_sink(uint32_t id, const uint8_t* p, size_t n) {
+int IoLoop::write_sink(uint32_t id, const uint8_t* p, size_t n, int pid) {
   auto sink = find_sink(id);
   if (!sink) return -ENOENT;
   Command c(Cmd::kSinkWrite, id);
   c.sink = std::move(sink);
+  c.pid = pid;
   c.data.assign(reinterpret_cast<const char*>(p), n);
   post(std::move(c));
   return 0;
@@ -438,6 +441,8 @@ void IoLoop::run() {
     // child's exit must never hang on one lost or late wake-up: while such
     // children run, look at them at least once a second anyway.
     int timeout = needs_sigchld_ && has_unwatched_children() ? kUnwatchedScanMs : -1;
+    // A formatted log's partial line is written out when it is due.
+    if (!partial_sinks_.empty()) timeout = partial_timeout(timeout);
     int n = backend_->wait(ready_.data(), kMaxReady, timeout);
     now_ms_ = mono_ms();
     if (timeout >= 0 && now_ms_ - last_unwatched_scan_ms_ >= kUnwatchedScanMs) {
@@ -462,6 +467,7 @@ void IoLoop::run() {
       }
     }
     if (commands_pending_.load(std::memory_order_acquire)) run_commands();
+    if (!partial_sinks_.empty()) flush_due_partials();
     // Coalescing: 200 children each writing 500 short lines a second would
     // otherwise wake this thread for nearly every line (that is what the
     // plain C loop does, and why it burns a quarter of a core). When the
@@ -595,7 +601,9 @@ void IoLoop::run_commands() {
         break;
       }
       case Cmd::kSinkWrite:
-        cmd.sink->write(reinterpret_cast<const uint8_t*>(cmd.data.data()), cmd.data.size(), now_ms_, this);
+        cmd.sink->feed(reinterpret_cast<const uint8_t*>(cmd.data.data()), cmd.data.size(), cmd.pid,
+                       cmd.sink->formatted() ? wall_ms() : 0, now_ms_, this);
+        note_partial(cmd.sink);
         break;
       case Cmd::kSyslogWrite: {
         auto* p = reinterpret_cast<const uint8_t*>(cmd.data.data());
@@ -717,7 +725,12 @@ void IoLoop::deliver(Child& c, Channel& ch, const uint8_t* p, size_t n) {
     p = scratch_.data();
     if (n == 0) return;
   }
-  if (ch.spec.sink) ch.spec.sink->write(p, n, now_ms_, this);
+  if (ch.spec.sink) {
+    LogSink& sink = *ch.spec.sink;
+    // Formatted: stamped with the time of this read (line_format.h).
+    sink.feed(p, n, c.pid, sink.formatted() ? wall_ms() : 0, now_ms_, this);
+    note_partial(ch.spec.sink);
+  }
   // After the file, as supervisord's handlers run; never blocks (syslog.h).
   if (ch.spec.syslog) {
     syslog_.send_chunk(ch.spec.syslog_prefix, p, n, now_ms_, this);
@@ -737,6 +750,8 @@ void IoLoop::close_channel(Child& c, int stream) {
   backend_->remove(ch.fd);
   close(ch.fd);
   ch.fd = -1;
+  // Nobody is left to end a partial line of this pipe.
+  if (ch.spec.sink) ch.spec.sink->flush_partial(now_ms_, true, this);
   events_.push(Event{EventKind::kEof, c.handle, c.pid, stream, 0, 0, 0, wall_ms()});
   maybe_forget(c.handle);
 }
@@ -762,6 +777,9 @@ void IoLoop::child_exited(Child& c, int status) {
   // (exited is still false here, so an EOF cannot make maybe_forget free c.)
   drain(c, 1, SIZE_MAX, true);
   drain(c, 2, SIZE_MAX, true);
+  // Its partial lines too (a formatted log): the exit ends them.
+  for (int s = 1; s <= 2; s++)
+    if (c.ch[s].spec.sink) c.ch[s].spec.sink->flush_partial(now_ms_, true, this);
   if (c.watching) backend_->unwatch_pid(c.pid, c.pidfd);
   c.watching = false;
   if (c.pidfd >= 0) close(c.pidfd);
@@ -962,6 +980,43 @@ void IoLoop::watch_syslog() {
   if (syslog_polled_fd_ >= 0) backend_->remove(syslog_polled_fd_);
   syslog_polled_fd_ = -1;
   if (want >= 0 && backend_->add(want, token(kTokSyslog, 0, 0), kWrite) == 0) syslog_polled_fd_ = want;
+}
+
+void IoLoop::note_partial(const std::shared_ptr<LogSink>& sink) {
+  if (sink->partial_listed || sink->partial_due() < 0) return;
+  sink->partial_listed = true;
+  partial_sinks_.push_back(sink);
+}
+
+int IoLoop::partial_timeout(int timeout) {
+  int64_t now = mono_ms();
+  for (auto& s : partial_sinks_) {
+    int64_t due = s->partial_due();
+    if (due < 0) continue;
+    int64_t wait = due > now ? due - now : 0;
+    if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
+  }
+  return timeout;
+}
+
+void IoLoop::flush_due_partials() {
+  now_ms_ = mono_ms();
+  size_t keep = 0;
+  for (size_t i = 0; i < partial_sinks_.size(); i++) {
+    auto& s = partial_sinks_[i];
+    int64_t due = s->partial_due();
+    if (due >= 0 && due <= now_ms_) {
+      s->flush_partial(now_ms_, false, this);
+      due = s->partial_due();
+    }
+    if (due < 0) {
+      s->partial_listed = false;
+      continue;
+    }
+    if (keep != i) partial_sinks_[keep] = std::move(s);
+    keep++;
+  }
+  partial_sinks_.resize(keep);
 }
 
 void IoLoop::sink_fault(uint32_t sink_id, int err, SinkOp op) {

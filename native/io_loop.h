@@ -89,7 +89,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   int reopen_sinks(uint32_t id);  // id 0: every sink
   // Appends bytes from JS (the daemon's own log) through the same rotation and
   // error handling as child output. Asynchronous, in call order.
-  int write_sink(uint32_t id, const uint8_t* p, size_t n);
+  // pid: whose output it is (a formatted sink's json "pid"), 0 for none.
+  int write_sink(uint32_t id, const uint8_t* p, size_t n, int pid = 0);
   int clear_sink(uint32_t id);
   // Any thread: a message for syslog, sent by the I/O thread in call order.
   // chunk: child output, split into lines as for a channel with syslog on
@@ -190,6 +191,9 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   void close_notify_fd(uint32_t id);
   void wait_batch_window(int us);
   void watch_syslog();
+  void note_partial(const std::shared_ptr<LogSink>& sink);
+  int partial_timeout(int timeout);
+  void flush_due_partials();
   void wake();
   int64_t now_ms() const { return now_ms_; }
 
@@ -228,6 +232,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::unordered_map<uint32_t, int> notify_fds_;
   std::vector<uint8_t> buf_, scratch_;
   std::vector<Ready> ready_;
+  // Formatted sinks holding a partial line, each once (LogSink::partial_listed).
+  std::vector<std::shared_ptr<LogSink>> partial_sinks_;
   int64_t now_ms_ = 0;
   int syslog_polled_fd_ = -1;  // the syslog socket, polled for writing while messages wait
   // The poll backend's safety net: a scan of SIGCHLD-only children at least this often.

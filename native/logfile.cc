@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <utility>
 
 namespace fv {
@@ -62,7 +63,40 @@ void LogSink::healthy(SinkObserver* obs) {
   episode_dropped_ = 0;
 }
 
+void LogSink::set_format(const LineFormatSpec& spec) {
+  if (spec.mode == LineMode::kRaw) fmt_.reset();
+  else fmt_ = std::make_unique<LineFormatter>(spec);
+}
+
+void LogSink::feed(const uint8_t* p, size_t n, int pid, double wall_ms, int64_t now_ms, SinkObserver* obs) {
+  if (!fmt_) return write(p, n, now_ms, obs);
+  fmt_out_.clear();
+  fmt_->feed(p, n, wall_ms, now_ms, pid, &fmt_out_);
+  if (!fmt_out_.empty()) write_impl(reinterpret_cast<const uint8_t*>(fmt_out_.data()), fmt_out_.size(), now_ms, obs, true);
+  // A big burst once must not keep its buffer for ever.
+  if (fmt_out_.capacity() > (4u << 20)) std::string().swap(fmt_out_);
+}
+
+int64_t LogSink::partial_due() const {
+  return fmt_ && fmt_->has_partial() ? fmt_->partial_since() + kPartialFlushMs : -1;
+}
+
+void LogSink::flush_partial(int64_t now_ms, bool all, SinkObserver* obs) {
+  if (!fmt_ || !fmt_->has_partial()) return;
+  fmt_out_.clear();
+  fmt_->flush(now_ms, all, &fmt_out_);
+  if (!fmt_out_.empty()) write_impl(reinterpret_cast<const uint8_t*>(fmt_out_.data()), fmt_out_.size(), now_ms, obs, true);
+}
+
 void LogSink::write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs) {
+  write_impl(p, n, now_ms, obs, false);
+}
+
+// whole_lines: p holds whole records ending in \n (a formatted sink): a
+// rotation comes between two of them, never inside one. A file may then end
+// short of maxbytes, and one record longer than maxbytes goes whole into a
+// fresh file.
+void LogSink::write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs, bool whole_lines) {
   if (fd_ < 0) {
     if (now_ms < retry_at_ms_) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
     int rc = open_append(0);
@@ -82,8 +116,25 @@ void LogSink::write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* ob
     // maxbytes bytes, and nothing is written twice or lost. (supervisord
     // writes the whole chunk first and may overshoot by a read's worth.)
     // When rotation is failing, keep appending past maxbytes rather than drop.
-    if (rotating && !rotate_pending_ && size_ < maxbytes_ && maxbytes_ - size_ < chunk)
+    if (rotating && !rotate_pending_ && size_ < maxbytes_ && maxbytes_ - size_ < chunk) {
       chunk = static_cast<size_t>(maxbytes_ - size_);
+      if (whole_lines) {
+        // The last record that still fits; none fits: rotate first (when the
+        // file holds anything), or write the one record whole.
+        size_t last = chunk;
+        while (last > 0 && p[last - 1] != '\n') last--;  // memrchr is not everywhere
+        if (last > 0) {
+          chunk = last;
+        } else if (size_ > 0) {
+          rotate(now_ms, obs);
+          if (fd_ < 0) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
+          continue;
+        } else {
+          const void* end = memchr(p, '\n', n);
+          chunk = end ? static_cast<size_t>(static_cast<const uint8_t*>(end) - p) + 1 : n;
+        }
+      }
+    }
     ssize_t w = ::write(fd_, p, chunk);
     if (w < 0) {
       if (errno == EINTR) continue;

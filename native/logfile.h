@@ -8,7 +8,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "line_format.h"
 
 namespace fv {
 
@@ -43,6 +46,23 @@ class LogSink {
 
   // JS thread, before the sink is shared with the I/O thread.
   int open_initial();
+  // JS thread, right after open_initial: lines written through feed() are
+  // formatted (line_format.h), and rotation never cuts one in two.
+  void set_format(const LineFormatSpec& spec);
+  bool formatted() const { return fmt_ != nullptr; }
+
+  // I/O thread: a child's bytes (or JS's for it): formatted when a format is
+  // set, else written as they are. pid: the writer (json's "pid").
+  void feed(const uint8_t* p, size_t n, int pid, double wall_ms, int64_t now_ms, SinkObserver* obs);
+  // Monotonic ms when the pending partial line is due (kPartialFlushMs after
+  // its first byte), or -1 when none waits.
+  int64_t partial_due() const;
+  // Writes the pending partial line now (marked); all: its writer is gone,
+  // so even an incomplete UTF-8 sequence goes.
+  void flush_partial(int64_t now_ms, bool all, SinkObserver* obs);
+  static constexpr int64_t kPartialFlushMs = 250;
+  // I/O thread: the loop's list of sinks with a partial line waiting holds this one.
+  bool partial_listed = false;
 
   // I/O thread. now_ms is the loop's monotonic time, for retry deadlines.
   void write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs);
@@ -55,6 +75,7 @@ class LogSink {
 
  private:
   int open_append(int extra_flags);
+  void write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs, bool whole_lines);
   int rotate(int64_t now_ms, SinkObserver* obs);
   int rotate_failed(int err, int64_t now_ms, SinkObserver* obs);
   void drop(size_t n, int err, SinkOp op, SinkObserver* obs);
@@ -72,6 +93,8 @@ class LogSink {
   int64_t retry_at_ms_ = 0;    // no open or rotation attempt before this
   bool rotate_pending_ = false;
   bool rotate_faulted_ = false;  // a rotation failure episode is open (reported once)
+  std::unique_ptr<LineFormatter> fmt_;
+  std::string fmt_out_;        // I/O thread: the formatted records of one feed
 };
 
 }  // namespace fv

@@ -38,6 +38,11 @@ export interface Work {
    * and its [eventlistener]).
    */
   conf?: { supervisord?: string[]; sections?: string[] };
+  /**
+   * One path every program's output goes to instead of its own log (a FIFO
+   * standing for the daemon's stdout, read by a collector): peers that can.
+   */
+  collect?: string;
 }
 
 export interface TrialContext {

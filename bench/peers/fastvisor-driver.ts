@@ -30,6 +30,10 @@ export interface DriverConfig {
   startsecs: number;
   tokenVar: string;
   token: string;
+  /** line format of the logs (native/line_format.h); undefined: raw */
+  format?: 'timestamped' | 'json';
+  /** every program's sink opens this path instead of its log (Work.collect) */
+  collect?: string;
 }
 
 const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as DriverConfig;
@@ -91,7 +95,8 @@ function spawnAll(): void {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', [cfg.tokenVar]: cfg.token };
   const t0 = performance.now();
   for (const p of cfg.programs) {
-    const sink = core.openSink(p.log, { maxbytes: cfg.maxbytes, backups: cfg.backups });
+    const format = cfg.format ? { mode: cfg.format, program: p.name, process: p.name, group: p.name, stream: 'stdout' as const } : undefined;
+    const sink = core.openSink(cfg.collect ?? p.log, { maxbytes: cfg.maxbytes, backups: cfg.backups, ...(format ? { format } : {}) });
     const s = core.spawn({ file: p.argv[0]!, argv: p.argv, env, stdout: { sink }, stderr: 'stdout' });
     const c: Running = { pid: s.pid, sink, spawnedAt: performance.now(), up: false };
     children.set(s.child, c);

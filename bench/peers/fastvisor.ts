@@ -10,11 +10,12 @@ import { Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
 import type { DriverConfig } from './fastvisor-driver.js';
 
-export function fastvisorPeer(name: string, batchMs?: number): PeerDef {
+export function fastvisorPeer(name: string, batchMs?: number, format?: 'timestamped' | 'json'): PeerDef {
   return {
     name,
-    describe:
-      batchMs === undefined
+    describe: format
+      ? `fastvisor I/O core writing ${format} lines (stdout_logfile_format=${format})`
+      : batchMs === undefined
         ? 'fastvisor I/O core (src/native) at its default batchMs (10 in src/native/index.ts), driven by bench/peers/fastvisor-driver.ts'
         : `fastvisor I/O core with batchMs=${batchMs} (coalescing off)`,
     launch(work: Work, ctx: TrialContext): PeerSession {
@@ -27,6 +28,8 @@ export function fastvisorPeer(name: string, batchMs?: number): PeerDef {
         startsecs: work.startsecs,
         tokenVar: TOKEN_VAR,
         token: work.token,
+        ...(format ? { format } : {}),
+        ...(work.collect ? { collect: work.collect } : {}),
       };
       const cfgPath = path.join(work.scratch, 'driver.json');
       writeFileSync(cfgPath, JSON.stringify(cfg));

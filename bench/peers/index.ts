@@ -10,6 +10,8 @@ import { supervisordPeer } from './supervisord.js';
 export const PEERS: Record<string, PeerDef> = {
   fastvisor: fastvisorPeer('fastvisor'),
   'fastvisor-batch0': fastvisorPeer('fastvisor-batch0', 0),
+  'fastvisor-timestamped': fastvisorPeer('fastvisor-timestamped', undefined, 'timestamped'),
+  'fastvisor-json': fastvisorPeer('fastvisor-json', undefined, 'json'),
   fastvisord: fastvisordPeer(),
   'fastvisord-before': fastvisordBeforePeer(),
   'c-loop': cLoopPeer('c-loop', false),

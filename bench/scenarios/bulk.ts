@@ -3,12 +3,17 @@
 // quickly, and at what CPU cost, each peer gets every byte into the files.
 // Wall time runs from "go" (peer set up, nothing spawned) to the last byte
 // on disk; CPU is the pump process's own utime+stime over the same window.
+//
+// The "-100B-lines" case: 100-byte lines, raw against stdout_logfile_format
+// =json (peer fastvisor-json); its throughput counts the child's bytes, which
+// the checker (lib/line-check.ts) finds by parsing every JSON line.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { bytesOnDisk, expectedBytes } from '../lib/files.js';
+import { checkDir, peerFormat } from '../lib/line-check.js';
 import { now, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult } from '../lib/types.js';
 import { GiB, MiB, makeWork, sizeName, withPeer, type CaseDef, type Scenario } from './common.js';
@@ -18,6 +23,8 @@ interface BulkCase {
   bytes: number;
   maxbytes: number;
   backups: number;
+  /** bytes per line (the writer's default: 64); set: the line-format case */
+  line?: number;
 }
 
 function cases(quick: boolean): Map<string, BulkCase> {
@@ -27,6 +34,7 @@ function cases(quick: boolean): Map<string, BulkCase> {
         { procs: 20, bytes: 4 * MiB, maxbytes: 0, backups: 0 },
         { procs: 50, bytes: 1 * MiB, maxbytes: 0, backups: 0 },
         { procs: 1, bytes: 64 * MiB, maxbytes: 8 * MiB, backups: 30 },
+        { procs: 1, bytes: 64 * MiB, maxbytes: 0, backups: 0, line: 100 },
       ]
     : [
         { procs: 1, bytes: GiB, maxbytes: 0, backups: 0 },
@@ -34,9 +42,10 @@ function cases(quick: boolean): Map<string, BulkCase> {
         { procs: 500, bytes: 2 * MiB, maxbytes: 0, backups: 0 },
         // 50MB as supervisord reads it (50 * 1024 * 1024); 30 backups keep all 21 files.
         { procs: 1, bytes: GiB, maxbytes: 50 * MiB, backups: 30 },
+        { procs: 1, bytes: GiB, maxbytes: 0, backups: 0, line: 100 },
       ];
   const m = new Map<string, BulkCase>();
-  for (const c of list) m.set(`${c.procs}x${sizeName(c.bytes)}${c.maxbytes ? `-rot${sizeName(c.maxbytes)}` : ''}`, c);
+  for (const c of list) m.set(`${c.procs}x${sizeName(c.bytes)}${c.maxbytes ? `-rot${sizeName(c.maxbytes)}` : ''}${c.line ? `-${c.line}B-lines` : ''}`, c);
   return m;
 }
 
@@ -64,16 +73,22 @@ export const bulk: Scenario = {
   cases(quick): CaseDef[] {
     return [...cases(quick)].map(([name, c]) => ({
       name,
-      peers: ['fastvisor', 'c-loop', 'c-splice', 'supervisord'],
+      peers: c.line ? ['fastvisor', 'fastvisor-json'] : ['fastvisor', 'c-loop', 'c-splice', 'supervisord'],
       timeoutSec: 600,
-      note: c.maxbytes ? 'the C loop does not rotate: its rows here are the unrotated reference' : undefined,
+      note: c.line
+        ? 'raw against json lines (stdout_logfile_format=json); GB/s counts the child bytes, found by parsing every line'
+        : c.maxbytes
+          ? 'the C loop does not rotate: its rows here are the unrotated reference'
+          : undefined,
     }));
   },
   async run(caseName: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const c = cases(ctx.quick).get(caseName);
     if (!c) throw new Error(`no bulk case ${caseName}`);
     const rotate = peer.name.startsWith('c-') ? { maxbytes: 0, backups: 0 } : { maxbytes: c.maxbytes, backups: c.backups };
-    const programs = Array.from({ length: c.procs }, () => ({ argv: [ctx.bins.writer, 'bytes', String(c.bytes)], expectedBytes: c.bytes }));
+    const argv = [ctx.bins.writer, 'bytes', String(c.bytes), ...(c.line ? [String(c.line)] : [])];
+    const programs = Array.from({ length: c.procs }, () => ({ argv, expectedBytes: c.bytes }));
+    const format = peerFormat(peer.name);
     // Stat'ing the logs of a peer that cannot report completion: often for few
     // files (the wall time's resolution), less often for many (the poll's own cost).
     const pollMs = Math.min(20, Math.max(5, c.procs / 10));
@@ -105,6 +120,12 @@ export const bulk: Scenario = {
         }
       }
       if (!cpu0 || !cpu1) throw new Error(`could not read /proc/${s.pid}/stat`);
+      if (format) {
+        // The files hold records, not the child's bytes: parse them back (after the clock stopped).
+        const check = await checkDir(work.logDir, format);
+        r.notes.push(`${format}: ${check.records} lines, ${check.bad} did not parse alone, ${onDisk} bytes in the files`);
+        onDisk = check.payloadBytes;
+      }
       r.wallSec = (t1 - t0) / 1000;
       r.expectedBytes = expected;
       r.bytesOnDisk = onDisk;

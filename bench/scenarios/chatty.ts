@@ -5,10 +5,19 @@
 // 20 % to 90 % of the duration after go, while every program runs), bytes
 // lost, and the age of the newest line on disk (each line carries the time it
 // was written).
+//
+// Line formats (stdout_logfile_format): the same work with the logs written
+// timestamped or as JSON lines (peers fastvisor-timestamped, fastvisor-json),
+// and the case CASE-stdout-json: every program's output to one FIFO standing
+// for the daemon's stdout with child_log_format=json, read by a collector
+// that parses every line. Their bytes are counted by parsing (lib/line-check.ts).
+import { execFileSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { bytesOnDisk, expectedBytes } from '../lib/files.js';
+import { checkDir, checkStream, newCheck, peerFormat, type LineCheck } from '../lib/line-check.js';
 import { epochMicros, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult, Work } from '../lib/types.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
@@ -23,6 +32,10 @@ function shape(quick: boolean): { procs: number; seconds: number } {
 function caseName(quick: boolean): string {
   const { procs, seconds } = shape(quick);
   return `${procs}x${RATE}lps-${seconds}s`;
+}
+
+function stdoutCaseName(quick: boolean): string {
+  return `${caseName(quick)}-stdout-json`;
 }
 
 /** Age in ms of the newest complete line in a log, or undefined when it has none yet. */
@@ -79,13 +92,21 @@ export const chatty: Scenario = {
     return [
       {
         name: caseName(quick),
-        peers: ['fastvisor', 'fastvisor-batch0', 'c-loop', 'c-splice', 'supervisord', 'pm2'],
+        peers: ['fastvisor', 'fastvisor-batch0', 'fastvisor-timestamped', 'fastvisor-json', 'c-loop', 'c-splice', 'supervisord', 'pm2'],
         timeoutSec: shape(quick).seconds + 180,
+      },
+      {
+        name: stdoutCaseName(quick),
+        peers: ['fastvisor', 'fastvisor-json'],
+        timeoutSec: shape(quick).seconds + 180,
+        note: 'every program to one FIFO (the daemon stdout of a container) that a collector reads and parses line by line; fastvisor: raw bytes, fastvisor-json: child_log_format=json',
       },
     ];
   },
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
-    if (name !== caseName(ctx.quick)) throw new Error(`no chatty case ${name}`);
+    const toStdout = name === stdoutCaseName(ctx.quick);
+    if (name !== caseName(ctx.quick) && !toStdout) throw new Error(`no chatty case ${name}`);
+    const format = peerFormat(peer.name);
     const { procs, seconds } = shape(ctx.quick);
     const lines = RATE * seconds;
     const programs = Array.from({ length: procs }, () => ({
@@ -94,6 +115,15 @@ export const chatty: Scenario = {
     }));
     const work = makeWork('chatty', ctx, programs, { pollMs: 200 });
     const expected = expectedBytes(work);
+    // The collector: reading before the peer opens the FIFO (an open for
+    // writing waits for a reader); raw output is only counted.
+    let collected: { check: LineCheck; done: Promise<void> } | undefined;
+    if (toStdout) {
+      work.collect = path.join(work.scratch, 'daemon-stdout.fifo');
+      execFileSync('mkfifo', [work.collect]);
+      const check = newCheck();
+      collected = { check, done: checkStream(check, format ?? 'raw', work.collect).catch(() => undefined) };
+    }
     return withPeer({ scenario: 'chatty', case: name, peer: peer.name, run }, work, peer, ctx, async (s, r) => {
       await s.ready(60_000);
       const cpu0 = procCpu(s.pid);
@@ -115,7 +145,8 @@ export const chatty: Scenario = {
         await sleepUntil(w0);
         const a = procCpu(s.pid);
         const ta = now();
-        const lag = lagSampler(work);
+        // Lines of a formatted log are not 100 bytes: the sampler reads raw logs only.
+        const lag = format || toStdout ? { stop: (): number[] => [] } : lagSampler(work);
         await sleepUntil(w1);
         const b = procCpu(s.pid);
         const tb = now();
@@ -127,7 +158,19 @@ export const chatty: Scenario = {
       const mem = procMemory(s.pid);
       const { a, b, ta, tb, ages } = await window;
       if (!cpu0 || !cpu1 || !a || !b) throw new Error(`could not read /proc/${s.pid}/stat`);
-      const onDisk = bytesOnDisk(work);
+      let onDisk = bytesOnDisk(work);
+      if (collected) {
+        // Everything written is in the pipe; the collector may still be parsing it.
+        const check = collected.check;
+        const until = now() + 30_000;
+        while (check.payloadBytes < expected && now() < until) await sleep(20);
+        onDisk = check.payloadBytes;
+        r.notes.push(`collector: ${check.records} lines, ${check.bad} did not parse alone`);
+      } else if (format) {
+        const check = await checkDir(work.logDir, format);
+        r.notes.push(`${format}: ${check.records} lines, ${check.bad} did not parse alone, ${onDisk} bytes in the files`);
+        onDisk = check.payloadBytes;
+      }
       r.window = [(ta - t0) / 1000, (tb - t0) / 1000];
       r.cpuPct = ((b.total - a.total) / ((tb - ta) / 1000)) * 100;
       r.cpuSec = cpu1.total - cpu0.total;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The bench's child program: it writes to stdout and exits, nothing else.
 //
-//   writer bytes N            N bytes in 64 KiB write()s of a recognisable pattern
+//   writer bytes N [LINE]     N bytes in ~64 KiB write()s of a recognisable pattern,
+//                             lines of LINE bytes (64; at least 17)
 //   writer lines RATE COUNT   COUNT lines of exactly 100 bytes at RATE lines/s, one
 //                             write() per line, paced with absolute deadlines
 //                             (clock_nanosleep TIMER_ABSTIME), so a late wake-up
@@ -33,17 +34,19 @@ static int write_all(const char* p, size_t n) {
   return 0;
 }
 
-static int bytes_mode(long long total) {
+static int bytes_mode(long long total, size_t line) {
   static char block[kBlock];
-  // "fastvisor-bench 0123456789abcdef...\n" lines, 64 bytes each.
+  // "fastvisor-bench 0123456789abcdef...\n" lines, `line` bytes each; a
+  // block is whole lines, so every write() ends at a line's end.
   static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  for (size_t i = 0; i < kBlock; i += 64) {
+  const size_t size = kBlock / line * line;
+  for (size_t i = 0; i < size; i += line) {
     memcpy(block + i, "fastvisor-bench ", 16);
-    for (size_t j = 16; j < 63; j++) block[i + j] = alphabet[(i / 64 + j) % 62];
-    block[i + 63] = '\n';
+    for (size_t j = 16; j < line - 1; j++) block[i + j] = alphabet[(i / line + j) % 62];
+    block[i + line - 1] = '\n';
   }
   while (total > 0) {
-    size_t n = total < kBlock ? (size_t)total : kBlock;
+    size_t n = total < (long long)size ? (size_t)total : size;
     if (write_all(block, n) < 0) return 1;
     total -= (long long)n;
   }
@@ -81,12 +84,16 @@ static int lines_mode(long rate, long count) {
 }
 
 int main(int argc, char** argv) {
-  if (argc == 3 && strcmp(argv[1], "bytes") == 0) return bytes_mode(atoll(argv[2]));
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "bytes") == 0) {
+    long line = argc == 4 ? atol(argv[3]) : 64;
+    if (line < 17 || line > kBlock) return 2;
+    return bytes_mode(atoll(argv[2]), (size_t)line);
+  }
   if (argc == 4 && strcmp(argv[1], "lines") == 0) {
     long rate = atol(argv[2]), count = atol(argv[3]);
     if (rate <= 0 || count < 0) return 2;
     return lines_mode(rate, count);
   }
-  fprintf(stderr, "usage: writer bytes N | writer lines RATE COUNT\n");
+  fprintf(stderr, "usage: writer bytes N [LINE] | writer lines RATE COUNT\n");
   return 2;
 }

@@ -4,7 +4,7 @@
 // files and schedules. Read and checked here, with the same ValueError the
 // rest of config/ raises, so a bad value stops the daemon at load with the
 // section and file named; the process/ layer only reads the typed result.
-import { boolean, ValueError } from './datatypes.js';
+import { boolean, byte_size, ValueError } from './datatypes.js';
 import { EnvFileError, parseEnvFileList, type EnvFileRef } from './env-file.js';
 import type {
   CgroupLimits,
@@ -12,6 +12,7 @@ import type {
   DependencySpec,
   FastvisorProgramOptions,
   HealthCheckSpec,
+  LineFormat,
   ReadySpec,
 } from './model.js';
 import { parseSchedule, validateTimeZone } from '../process/cron.js';
@@ -239,6 +240,27 @@ export function cgroupRoot(value: string): string | null {
   return v.replace(/\/+$/, '') || '/';
 }
 
+const LINE_FORMATS: readonly string[] = ['raw', 'timestamped', 'json', 'prefixed'] satisfies LineFormat[];
+
+/** stdout_logfile_format= and [supervisord] child_log_format=: one vocabulary. */
+export function lineFormat(value: string, option: string): LineFormat {
+  const v = value.trim().toLowerCase();
+  if (!LINE_FORMATS.includes(v)) throw new ValueError(`${option}: '${value.trim()}' is not raw, timestamped, json or prefixed`);
+  return v as LineFormat;
+}
+
+/** log_max_line=: supervisord's byte sizes (`16KB`, `1MB`, bytes), 1 byte to 1 GB. */
+export function maxLine(value: string): number {
+  let n: number;
+  try {
+    n = byte_size(value.trim());
+  } catch {
+    throw new ValueError(`log_max_line: invalid size '${value.trim()}' (use e.g. 16KB, 1MB or a number of bytes)`);
+  }
+  if (!(n >= 1 && n <= 2 ** 30)) throw new ValueError(`log_max_line: ${value.trim()} is not between 1 byte and 1GB`);
+  return n;
+}
+
 // What get() returns for an option that is not set: no config value is a lone NUL.
 const UNSET = '\u0000';
 
@@ -309,6 +331,15 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     throw new ValueError(`healthcheck_action: '${healthcheck_action}' is neither 'restart' nor 'none'`);
   }
 
+  const formatOf = (option: string): LineFormat | null => {
+    const v = get(option, UNSET);
+    return v === UNSET ? null : lineFormat(v, option);
+  };
+  const log_timestamp_format = get('log_timestamp_format', 'rfc3339').trim().toLowerCase();
+  if (log_timestamp_format !== 'rfc3339' && log_timestamp_format !== 'local') {
+    throw new ValueError(`log_timestamp_format: '${log_timestamp_format}' is neither 'rfc3339' nor 'local'`);
+  }
+
   return {
     backoff,
     backoff_initial,
@@ -332,6 +363,10 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     healthcheck_retries,
     healthcheck_start_period,
     healthcheck_action,
+    stdout_logfile_format: formatOf('stdout_logfile_format'),
+    stderr_logfile_format: formatOf('stderr_logfile_format'),
+    log_timestamp_format,
+    log_max_line: maxLine(get('log_max_line', '16KB')),
     ...readCgroupOptions(get),
   };
 }

@@ -146,6 +146,7 @@ export function loadConfig(opts: LoadOptions): Model {
         identifier,
         cgroup_root: sd.cgroup_root,
         metrics: sd.metrics,
+        child_log_format: sd.child_log_format,
       },
       groups,
       servers,

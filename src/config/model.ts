@@ -99,6 +99,17 @@ export interface FastvisorProgramOptions {
   healthcheck_start_period: number;
   /** what unhealthy does: 'restart' (stop, then start again) or 'none' (report only) */
   healthcheck_action: 'restart' | 'none';
+  /**
+   * how lines reach the channel's log file (native/line_format.h): 'raw' (the bytes as read, supervisord),
+   * 'timestamped', 'json' or 'prefixed'; null: [supervisord] child_log_format for a logfile that is the
+   * daemon's own stdout/stderr, else raw
+   */
+  stdout_logfile_format: LineFormat | null;
+  stderr_logfile_format: LineFormat | null;
+  /** timestamped's stamp: 'rfc3339' (UTC, ms, Z) or 'local' (supervisord's own log's `2026-12-06 10:24:06,123`) */
+  log_timestamp_format: 'rfc3339' | 'local';
+  /** bytes: a longer line is written in pieces, marked partial (16 KiB) */
+  log_max_line: number;
   /** cgroup limits (Linux; systemd's meanings); all null and kill_mode null: no cgroup at all */
   cgroup: CgroupLimits;
   /**
@@ -205,6 +216,9 @@ export interface HttpServerConfig {
   password: string | null;
 }
 
+/** A child log's line format (fastvisor); 'raw' is supervisord's bytes as read. */
+export type LineFormat = 'raw' | 'timestamped' | 'json' | 'prefixed';
+
 export interface SupervisordConfig {
   logfile: string;
   logfile_maxbytes: number;
@@ -230,6 +244,8 @@ export interface SupervisordConfig {
   cgroup_root: string | null;
   /** fastvisor only: GET /metrics (Prometheus) on the HTTP servers; `metrics = false` turns it off */
   metrics: boolean;
+  /** fastvisor only: the line format of child logs that go to the daemon's own stdout/stderr (raw) */
+  child_log_format: LineFormat;
 }
 
 export interface SupervisorctlConfig {

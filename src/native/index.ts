@@ -31,11 +31,12 @@ interface Addon {
   closeStdin(child: number): number;
   setTap(child: number, stream: 1 | 2, on: boolean): number;
   childCounters(child: number): [number, number, number] | null;
-  openSink(path: string, maxbytes: number, backups: number): { sink: number } | { errno: number };
+  openSink(path: string, maxbytes: number, backups: number, format?: LineFormatSpec): { sink: number } | { errno: number };
   closeSink(sink: number): void;
   sinkCounters(sink: number, out: Float64Array): boolean;
   reopenSinks(sink?: number): number;
-  writeSink(sink: number, data: Buffer): number;
+  writeSink(sink: number, data: Buffer, pid?: number): number;
+  formatLines(format: LineFormatSpec, chunks: Array<[Buffer, number, number, number?]>, flushAll?: boolean): Buffer;
   clearSink(sink: number): number;
   openNotify(path: string, uid?: number, gid?: number): { socket: number } | { errno: number };
   syslogConfigure(path: string, ident: string): string;
@@ -77,6 +78,32 @@ function load(): Addon {
 }
 
 const addon = load();
+
+/**
+ * How a log sink writes lines (native/line_format.h); without one, or with
+ * mode 'raw', the bytes go to the file as read. program/process/group/stream
+ * label json records (and prefixed's `process stream | `).
+ */
+export interface LineFormatSpec {
+  mode: 'raw' | 'timestamped' | 'json' | 'prefixed';
+  /** timestamped's stamp (json is always RFC 3339 UTC) */
+  time?: 'rfc3339' | 'local';
+  /** bytes; a longer line goes out in pieces marked partial (16 KiB) */
+  maxLine?: number;
+  program?: string;
+  process?: string;
+  group?: string;
+  stream?: 'stdout' | 'stderr';
+}
+
+/**
+ * Tests: the native line formatter alone. Each chunk is [bytes, wall ms (the
+ * stamp), monotonic ms, pid?]; an empty chunk is the partial-line deadline
+ * passing. flushAll: the writer went away after the last chunk.
+ */
+export function formatLines(format: LineFormatSpec, chunks: Array<[Buffer, number, number, number?]>, flushAll = false): Buffer {
+  return addon.formatLines(format, chunks, flushAll);
+}
 
 export interface UserInfo {
   name: string;
@@ -260,11 +287,14 @@ export class LogSink {
   }
   /**
    * Appends bytes from JS (the daemon's own log) with the same rotation and
-   * write-error handling as child output; asynchronous, in call order.
+   * write-error handling as child output; asynchronous, in call order. A
+   * formatted sink formats them as a child's (pid: whose they are).
    */
-  write(data: Buffer | string): void {
+  write(data: Buffer | string, pid?: number): void {
     if (this.closed) return;
-    addon.writeSink(this.id, typeof data === 'string' ? Buffer.from(data) : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (pid === undefined) addon.writeSink(this.id, bytes);
+    else addon.writeSink(this.id, bytes, pid);
   }
   /** Opens the path again (after logrotate moved the file away). */
   reopen(): void {
@@ -424,9 +454,9 @@ export class IoCore {
     return c ? { stdout: c[0], stderr: c[1], stdinPending: c[2] } : null;
   }
 
-  /** Opens (creates, appends to) a log file. maxbytes 0: no rotation. */
-  openSink(file: string, opts: { maxbytes?: number; backups?: number } = {}): LogSink {
-    const r = addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
+  /** Opens (creates, appends to) a log file. maxbytes 0: no rotation. format: lines formatted natively (LineFormatSpec). */
+  openSink(file: string, opts: { maxbytes?: number; backups?: number; format?: LineFormatSpec } = {}): LogSink {
+    const r = opts.format ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format) : addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
     if ('errno' in r) throw nativeError(r.errno, 'open', `couldn't open log file ${file}: ${errnoName(r.errno)}`, file);
     const sink = new LogSink(this, r.sink, file);
     this.#sinks.set(sink.id, sink);

@@ -161,7 +161,7 @@ export class EventHub {
     if (channel === 'stdout' && pool && this.isListener(proc)) {
       // PEventListenerDispatcher formats the bytes with %s: b'READY\n'
       if (this.logOutput) this.log.debug(`${pyRepr(proc.name)} stdout output:\n${pyBytesRepr(data)}`);
-      proc.sink('stdout')?.write(data);
+      proc.sink('stdout')?.write(data, proc.pid);
       this.applyFor(proc, pool.core.listenerOutput(proc.name, data));
       return;
     }
@@ -179,7 +179,7 @@ export class EventHub {
     const eventsOn = channel === 'stdout' ? proc.config.stdout_events_enabled : proc.config.stderr_events_enabled;
     for (const o of outputs) {
       if (o.kind === 'output') {
-        if (!o.captured) proc.writeLog(channel, o.data);
+        if (!o.captured) proc.writeLog(channel, o.data, proc.pid);
         if (this.logOutput && o.data.length) this.logToMain(proc, channel, o.data);
         if (eventsOn && o.data.length) this.logEvents(proc, channel, o.data);
       } else {

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 
 import { EnvFileError, readEnvFiles } from '../config/env-file.js';
-import type { ProcessConfig } from '../config/model.js';
+import type { LineFormat, ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
+import { channelLineFormat } from '../log/line-format.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -47,6 +48,8 @@ export interface ProcessHost {
   readonly childlogdir: string;
   readonly identifier: string;
   readonly stripAnsi: boolean;
+  /** [supervisord] child_log_format (fastvisor): for channels logging to the daemon's stdout/stderr; raw when absent */
+  readonly childLogFormat?: LineFormat;
   /** native child handle -> process, so exits find their way back */
   register(child: number, proc: Subprocess): void;
   /** a PROCESS_STATE_* change, for the event system */
@@ -546,9 +549,11 @@ export class Subprocess {
       const file = channel === 'stderr' && this.config.redirect_stderr ? null : this.logfiles[channel];
       if (!file || (this.sinks[channel] && !this.sinks[channel].closed)) continue;
       const c = this.config;
+      const format = channelLineFormat(c, this.groupName, channel, file, this.host.childLogFormat);
       this.sinks[channel] = this.host.core.openSink(file, {
         maxbytes: channel === 'stdout' ? c.stdout_logfile_maxbytes : c.stderr_logfile_maxbytes,
         backups: channel === 'stdout' ? c.stdout_logfile_backups : c.stderr_logfile_backups,
+        ...(format ? { format } : {}),
       });
     }
   }
@@ -662,8 +667,8 @@ export class Subprocess {
    * Output that JS handles (capture mode, a spawn failure's words) goes where
    * the native side sends a channel's bytes: the file, then syslog.
    */
-  writeLog(channel: Channel, data: Buffer | string): void {
-    this.sinks[channel]?.write(data);
+  writeLog(channel: Channel, data: Buffer | string, pid?: number): void {
+    this.sinks[channel]?.write(data, pid);
     const prefix = this.syslogPrefix(channel);
     if (prefix !== null) this.host.core.syslog(data, prefix);
   }

@@ -83,6 +83,7 @@ export class Supervisor {
       childlogdir: s.childlogdir,
       identifier: s.identifier,
       stripAnsi: s.strip_ansi,
+      childLogFormat: s.child_log_format,
       register: (child, proc) => this.byChild.set(child, proc),
       stateChanged: (proc, change) => {
         this.events.stateChanged(proc, change);

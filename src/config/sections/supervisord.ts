@@ -14,7 +14,8 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
-import { cgroupRoot, environmentFiles } from '../fastvisor-options.js';
+import { cgroupRoot, environmentFiles, lineFormat } from '../fastvisor-options.js';
+import type { LineFormat } from '../model.js';
 import { gettempdir } from '../pypath.js';
 
 export interface SupervisordSection {
@@ -41,6 +42,8 @@ export interface SupervisordSection {
   cgroup_root: string | null;
   /** fastvisor only: GET /metrics on the HTTP servers */
   metrics: boolean;
+  /** fastvisor only: line format of child logs written to the daemon's stdout/stderr */
+  child_log_format: LineFormat;
 }
 
 export interface SupervisordContext {
@@ -86,6 +89,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const environment_file = environmentFiles(get('environment_file', ''));
   const cgroup_root = cgroupRoot(get('cgroup_root', ''));
   const metrics = boolean(get('metrics', 'true'));
+  const child_log_format = lineFormat(get('child_log_format', 'raw'), 'child_log_format');
 
   return {
     minfds,
@@ -108,5 +112,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     environment_file,
     cgroup_root,
     metrics,
+    child_log_format,
   };
 }

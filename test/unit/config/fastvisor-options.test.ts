@@ -52,6 +52,10 @@ describe('fastvisor-only program options', () => {
       healthcheck_retries: 3,
       healthcheck_start_period: 0,
       healthcheck_action: 'restart',
+      stdout_logfile_format: null,
+      stderr_logfile_format: null,
+      log_timestamp_format: 'rfc3339',
+      log_max_line: 16384,
       cgroup: { memory_max: null, memory_high: null, cpu_max: null, cpu_weight: null, pids_max: null, io_weight: null },
       kill_mode: null,
     });
@@ -251,6 +255,39 @@ describe('depends_on, restart_dependents, ready, watchdog_sec, healthcheck', () 
     ['healthcheck=tcp:h:1\nhealthcheck_retries=2.5', "healthcheck_retries: '2.5' is not a whole number of 1 or more"],
     ['healthcheck=tcp:h:1\nhealthcheck_start_period=-1', "healthcheck_start_period: invalid duration '-1'"],
     ['healthcheck=tcp:h:1\nhealthcheck_action=kill', "healthcheck_action: 'kill' is neither 'restart' nor 'none'"],
+  ])('%s is refused', (option, message) => {
+    expect(() => load(option)).toThrow(message);
+    expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);
+  });
+});
+
+describe('log line formats (stdout_logfile_format, stderr_logfile_format, log_timestamp_format, log_max_line, child_log_format)', () => {
+  it('reads them; one vocabulary for every format option; child_log_format raw by default', () => {
+    const p = load('stdout_logfile_format = JSON\nstderr_logfile_format=prefixed\nlog_timestamp_format=Local\nlog_max_line=1MB');
+    expect(p.fastvisor).toMatchObject({
+      stdout_logfile_format: 'json',
+      stderr_logfile_format: 'prefixed',
+      log_timestamp_format: 'local',
+      log_max_line: 1024 * 1024,
+    });
+    expect(load('stdout_logfile_format=timestamped\nlog_max_line=100').fastvisor).toMatchObject({ stdout_logfile_format: 'timestamped', log_max_line: 100 });
+    const dir = tmpDir('fv-opts-');
+    const conf = path.join(dir, 'supervisord.conf');
+    writeFileSync(conf, '[supervisord]\n');
+    expect(loadConfig({ configfile: conf }).supervisord.child_log_format).toBe('raw');
+    writeFileSync(conf, '[supervisord]\nchild_log_format = json\n');
+    expect(loadConfig({ configfile: conf }).supervisord.child_log_format).toBe('json');
+    writeFileSync(conf, '[supervisord]\nchild_log_format = logfmt\n');
+    expect(() => loadConfig({ configfile: conf })).toThrow("child_log_format: 'logfmt' is not raw, timestamped, json or prefixed");
+  });
+
+  it.each([
+    ['stdout_logfile_format=xml', "stdout_logfile_format: 'xml' is not raw, timestamped, json or prefixed"],
+    ['stderr_logfile_format=', "stderr_logfile_format: '' is not raw, timestamped, json or prefixed"],
+    ['log_timestamp_format=iso', "log_timestamp_format: 'iso' is neither 'rfc3339' nor 'local'"],
+    ['log_max_line=0', 'log_max_line: 0 is not between 1 byte and 1GB'],
+    ['log_max_line=2GB', 'log_max_line: 2GB is not between 1 byte and 1GB'],
+    ['log_max_line=lots', "log_max_line: invalid size 'lots'"],
   ])('%s is refused', (option, message) => {
     expect(() => load(option)).toThrow(message);
     expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);

@@ -98,8 +98,9 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  // cgroup_root (fastvisor-options.test.ts) and metrics (load-model.test.ts) are fastvisor's own.
-  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, ...sd } = m.supervisord;
+  // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts) and child_log_format
+  // (fastvisor-options.test.ts) are fastvisor's own.
+  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, ...sd } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// Line formats for child log files (fastvisor's *_logfile_format and
+// [supervisord] child_log_format): cuts a channel's byte stream into lines and
+// writes each one stamped (timestamped), labelled (prefixed) or as one JSON
+// object (json). Pure: no clock, no fd; the caller hands in the read times
+// and takes the bytes. raw never comes here (the sink writes bytes as read).
+//
+// Nothing is dropped or written twice: a line longer than max_line, or one
+// whose \n has not come within the flush deadline (the caller's), goes out as
+// far as it got, marked partial in json; the rest follows as the next record.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace fv {
+
+enum class LineMode : uint8_t { kRaw = 0, kTimestamped = 1, kJson = 2, kPrefixed = 3 };
+enum class TimeStyle : uint8_t { kRfc3339 = 0, kLocal = 1 };
+
+struct LineFormatSpec {
+  LineMode mode = LineMode::kRaw;
+  TimeStyle time = TimeStyle::kRfc3339;  // timestamped only; json is always RFC 3339 UTC
+  size_t max_line = 16 * 1024;
+  std::string program, process, group, stream;
+};
+
+class LineFormatter {
+ public:
+  explicit LineFormatter(LineFormatSpec spec);
+
+  // Appends the records of every line completed by [p, p+n) to out. wall_ms:
+  // when these bytes were read (epoch ms); mono_ms: the caller's monotonic
+  // clock, for partial_since(); pid: the writer, for json.
+  void feed(const uint8_t* p, size_t n, double wall_ms, int64_t mono_ms, int pid, std::string* out);
+  // Appends the pending partial line, if any, as a partial record. Unless
+  // all (the writer is gone), an incomplete UTF-8 sequence at its end stays
+  // pending, now since mono_ms.
+  void flush(int64_t mono_ms, bool all, std::string* out);
+  bool has_partial() const { return !pending_.empty(); }
+  // Monotonic ms when the pending partial's first byte was read.
+  int64_t partial_since() const { return pending_mono_; }
+  const LineFormatSpec& spec() const { return spec_; }
+
+ private:
+  void emit(const uint8_t* p, size_t n, double wall_ms, int pid, bool partial, std::string* out);
+  void emit_long(const uint8_t* p, size_t n, double wall_ms, int pid, std::string* out);
+  void stamp(double wall_ms, std::string* out);
+  const std::string& head(double wall_ms, int pid);
+
+  LineFormatSpec spec_;
+  std::string json_mid_;  // ","program":"…",…,"pid":  (between the time and the pid)
+  std::string prefix_;    // prefixed: "process stream | "
+  std::string pending_;   // a line's bytes without its \n yet
+  double pending_wall_ = 0;
+  int64_t pending_mono_ = 0;
+  int pending_pid_ = 0;
+  // The stamp of the last second formatted ("2026-12-06T09:24:06"): lines
+  // come in bursts, so the calendar arithmetic runs about once a second.
+  int64_t cached_sec_ = INT64_MIN;
+  char cached_[32];
+  size_t cached_len_ = 0;
+  // Everything a record has before its text, for the last (read time, pid):
+  // the lines of one read share it, so most records are three appends.
+  std::string head_;
+  double head_ms_ = -1;
+  int head_pid_ = 0;
+};
+
+// Appends the JSON string body of [p, p+n) (no quotes): ", \ and control
+// characters (and DEL) escaped, each maximal invalid UTF-8 subpart replaced
+// by U+FFFD, so the output is always valid UTF-8 JSON.
+void json_escape(const uint8_t* p, size_t n, std::string* out);
+
+// The largest m <= n such that cutting [p, p+n) at m does not split a UTF-8
+// sequence (n itself when the tail is not an incomplete sequence, or when the
+// cut would leave nothing).
+size_t utf8_cut(const uint8_t* p, size_t n);
+
+}  // namespace fv
