@@ -29,7 +29,7 @@ import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, RpcMetrics } from '../rpc/metrics.js';
-import { logFileFor } from '../rpc/supervisor-ns.js';
+import { logFileFor, logSourcesFor } from '../rpc/supervisor-ns.js';
 import { createWebHandler } from '../web/index.js';
 import { MemoryReclaimer } from './reclaim.js';
 import { SystemdNotifier } from './sd-notify.js';
@@ -253,6 +253,7 @@ export class Daemon implements DaemonControl {
         {
           rpc: (body, ctx) => rpc(body, ctx),
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
+          logSources: (specs) => logSourcesFor(this.supervisor, specs),
           mainLogFile: () => this.mainLogFile,
           probe: (which) => this.probe(which),
           ...(rpcMetrics
