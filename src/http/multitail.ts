@@ -213,15 +213,16 @@ class Source {
       start = nl + 1;
     }
     for (let nl = piece.indexOf(NL, start); nl >= 0; nl = piece.indexOf(NL, start)) {
-      const tail = piece.subarray(start, nl);
+      let line = piece.subarray(start, nl);
       if (this.partialLen) {
-        this.partial.push(tail);
-        this.record(out, 'L', Buffer.concat(this.partial));
+        this.partial.push(line);
+        line = Buffer.concat(this.partial);
         this.partial = [];
         this.partialLen = 0;
-      } else {
-        this.record(out, 'L', tail);
       }
+      // Cut at MAX_LINE whether it came in one read or many: the same line, the same pieces.
+      for (; line.length > MAX_LINE; line = line.subarray(MAX_LINE)) this.record(out, 'P', line.subarray(0, MAX_LINE));
+      this.record(out, 'L', line);
       start = nl + 1;
     }
     if (start < piece.length) {

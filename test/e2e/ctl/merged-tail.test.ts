@@ -37,6 +37,10 @@ for line in sys.stdin:
         put(2, ('%s err done\n' % t).encode())
     elif cmd[0] == 'slow':
         os.write(1, ('%s slow-' % tag).encode()); time.sleep(0.1); os.write(1, b'line\n')
+    elif cmd[0] == 'long':
+        os.write(1, b'%s long ' % tag.encode() + b'z' * 40000 + b'\n')
+    elif cmd[0] == 'binary':
+        os.write(1, b'%s bin \xff\xfe caf\xc3\xa9\n' % tag.encode())
     elif cmd[0] == 'flood':
         n = int(cmd[1]); buf = bytearray()
         for i in range(n):
@@ -91,7 +95,7 @@ function rssKiB(pid: number): number {
 
 const fastvisor = DAEMONS.find((d) => d.name === 'fastvisor')!;
 
-describe('fastvisorctl tail with many programs', () => {
+describe('fastvisorctl tail with many programs', { timeout: 60_000 }, () => {
   let d: RunningDaemon;
   const running: Streaming[] = [];
 
@@ -125,7 +129,7 @@ describe('fastvisorctl tail with many programs', () => {
 
   it('tail -f all: every line once, whole, prefixed with its name, names aligned; stdout only', async () => {
     const t = ctl('tail', '-f', 'all');
-    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/);
+    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
     const from = t.stdout().length;
     const N = 300;
     await Promise.all([send('alpha', `burst ${N}\n`), send('web:web_0', `burst ${N}\n`), send('web:web_1', `burst ${N}\n`)]);
@@ -150,7 +154,7 @@ describe('fastvisorctl tail with many programs', () => {
 
   it('tail -f --both web:*: both streams of the group only, tagged out/err', async () => {
     const t = ctl('tail', '-f', '--both', 'web:*');
-    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/);
+    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
     const from = t.stdout().length;
     await Promise.all([send('alpha', 'burst 20 B\n'), send('web:web_0', 'burst 50 B\n'), send('web:web_1', 'burst 50 B\n')]);
     for (const tag of ['web0B', 'web1B']) {
@@ -170,17 +174,35 @@ describe('fastvisorctl tail with many programs', () => {
 
   it('a line that waits for its end is held, then printed whole', async () => {
     const t = ctl('tail', '-f', 'alpha', 'web:web_0');
-    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/);
+    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
     const from = t.stdout().length;
     await send('alpha', 'slow\n');
-    await t.waitFor(/alpha +\| alpha slow-line\n/, from);
+    await t.waitFor(/alpha +\| alpha slow-line\n/, from, 30_000);
+    t.interrupt();
+    await t.exited();
+  });
+
+  it('a line longer than 16 KiB comes in pieces, each after the first marked +; bytes pass as written', async () => {
+    const t = ctl('tail', '-f', 'alpha', 'web:web_1');
+    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
+    const from = t.stdout().length;
+    await send('alpha', 'long\nbinary\n');
+    await t.waitFor(/alpha bin /, from, 30_000);
+    const rows = parse(t.stdout().slice(from)).filter((r) => r.name === 'alpha');
+    const at = rows.findIndex((r) => r.text.startsWith('alpha long '));
+    const pieces = rows.slice(at, at + 3);
+    expect(pieces.map((r) => r.sep)).toEqual(['|', '+', '+']);
+    expect(pieces.map((r) => r.text).join('')).toBe(`alpha long ${'z'.repeat(40000)}`);
+    expect(pieces[0]!.text.length).toBe(16 * 1024);
+    // Not UTF-8 in, the same bytes out (decoded here for the comparison).
+    expect(rows[at + 3]!.text).toBe('alpha bin \ufffd\ufffd café');
     t.interrupt();
     await t.exited();
   });
 
   it('a program started after the tail began joins it (its log file appears later)', async () => {
     const t = ctl('tail', '-f', 'all');
-    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/);
+    await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
     await d.rpc('supervisor.startProcess', 'late');
     await t.waitFor(/^late +\| late hello$/m, 0, 15_000);
     await send('late', 'burst 3\n');
@@ -226,7 +248,7 @@ describe('fastvisorctl tail with many programs', () => {
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => (out += c.toString('latin1')));
     try {
-      await pollUntil(() => out.includes('==> Press Ctrl-C to exit <=='), { what: 'the tail header' });
+      await pollUntil(() => out.includes('==> Press Ctrl-C to exit <=='), { timeout: 30_000, what: 'the tail header' });
       // Stop reading: the pipe fills, the ctl blocks in write(), the socket backs up.
       proc.stdout!.pause();
       const before = rssKiB(d.pid);
