@@ -80,7 +80,7 @@ export async function allProcesses(ctl: Controller, specs: readonly string[]): P
 const PALETTE = ['36', '33', '32', '35', '34', '96', '93', '92', '95', '94'];
 
 /** Prints records as `name | line`; keeps the column the widest name so far needs. */
-class Printer {
+export class Printer {
   private width = 0;
   private readonly colours = new Map<string, string>();
   /** sources whose last record was a P: their next record goes on the same line */

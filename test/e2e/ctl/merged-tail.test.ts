@@ -6,7 +6,7 @@
 // joins the stream; a reader that stops reading gets a "missed N lines" marker and the
 // daemon's memory stays bounded.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,11 +97,12 @@ const fastvisor = DAEMONS.find((d) => d.name === 'fastvisor')!;
 
 describe('fastvisorctl tail with many programs', { timeout: 60_000 }, () => {
   let d: RunningDaemon;
+  let script: string;
   const running: Streaming[] = [];
 
   beforeAll(async () => {
     const dir = tmpDir('fv-mtail-');
-    const script = path.join(dir, 'talker.py');
+    script = path.join(dir, 'talker.py');
     writeFileSync(script, TALKER);
     d = await startDaemon(fastvisor, { programs: programs(script), auth: AUTH, ctlSection: 'username=tailer\npassword=pw-123\n' });
     await pollUntil(
@@ -200,13 +201,18 @@ describe('fastvisorctl tail with many programs', { timeout: 60_000 }, () => {
     await t.exited();
   });
 
-  it('a program started after the tail began joins it (its log file appears later)', async () => {
+  it('a program started after the tail began joins it (its log file appears later), and so does one added by update', async () => {
     const t = ctl('tail', '-f', 'all');
     await t.waitFor(/^==> Press Ctrl-C to exit <==\n/, 0, 30_000);
     await d.rpc('supervisor.startProcess', 'late');
     await t.waitFor(/^late +\| late hello$/m, 0, 15_000);
     await send('late', 'burst 3\n');
     await t.waitFor(/^late +\| late out done$/m, 0, 15_000);
+    // A program added to the config and to the daemon while the tail runs: `all` takes it in.
+    appendFileSync(d.conf, `\n[program:added]\ncommand=/usr/bin/python3 -u ${script} added hello\nstartsecs=0\n`);
+    await d.rpc('supervisor.reloadConfig');
+    await d.rpc('supervisor.addProcessGroup', 'added');
+    await t.waitFor(/^added +\| added hello$/m, 0, 30_000);
     t.interrupt();
     await t.exited();
   });

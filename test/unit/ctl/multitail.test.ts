@@ -2,7 +2,7 @@
 // Which tail argument lists are the merged tail, and which stay supervisorctl's.
 import { describe, expect, it } from 'vitest';
 
-import { parseMergedTail } from '../../../src/ctl/multitail.js';
+import { parseMergedTail, Printer } from '../../../src/ctl/multitail.js';
 
 const parse = (line: string): ReturnType<typeof parseMergedTail> => parseMergedTail(line.split(' ').filter(Boolean));
 
@@ -38,5 +38,32 @@ describe('parseMergedTail', () => {
     expect(parse('-q all')).toBe('bad argument -q');
     expect(parse('--both')).toBe('tail requires process name');
     expect(parse('all -x')).toBe('bad argument -x');
+  });
+});
+
+describe('Printer', () => {
+  const rec = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const show = (p: Printer, s: string): string | undefined => p.line(rec(s))?.toString('latin1');
+
+  it('aligns names to the widest announced, marks continuations with +, and prints bytes as they are', () => {
+    const p = new Printer(false, false);
+    expect(show(p, 'A a stdout')).toBeUndefined();
+    expect(show(p, 'A web%3Aweb_0 stdout')).toBeUndefined();
+    expect(show(p, 'L a stdout hello')).toBe('a         | hello\n');
+    expect(show(p, 'P web%3Aweb_0 stdout par')).toBe('web:web_0 | par\n');
+    expect(show(p, 'L web%3Aweb_0 stdout tial')).toBe('web:web_0 + tial\n');
+    expect(show(p, 'L a stdout \xff bytes')).toBe('a         | \xff bytes\n');
+    expect(show(p, 'M a stdout 42')).toBe('a         | ==> missed 42 lines (this reader fell behind) <==\n');
+    expect(show(p, 'T a stdout')).toBe('a         | ==> File truncated <==\n');
+    expect(show(p, 'garbage')).toBeUndefined();
+  });
+
+  it('colours names (and err) only when asked: a terminal without NO_COLOR', () => {
+    const p = new Printer(true, true);
+    show(p, 'A a stderr');
+    expect(show(p, 'L a stderr oops')).toBe('\x1b[36ma\x1b[0m \x1b[31merr\x1b[0m | oops\n');
+    const plain = new Printer(false, true);
+    show(plain, 'A a stdout');
+    expect(show(plain, 'L a stdout fine')).toBe('a out | fine\n');
   });
 });
