@@ -112,6 +112,7 @@ function record(bytes) {
   if (kind === 'A') return addProgram(name);
   if (kind === 'M') return addLine(name, stream, kind, `==> missed ${text} lines (this page fell behind) <==`);
   if (kind === 'T') return addLine(name, stream, kind, '==> File truncated <==');
+  if (kind === 'W') return addLine(name, stream, 'M', `==> ${text} <==`);
   if (kind !== 'L' && kind !== 'P' && kind !== 'C') return;
   addLine(name, stream, kind, text);
   if (kind === 'P') open.add(key);

@@ -21,7 +21,7 @@ import type { Model } from '../config/model.js';
 import { startHttpServers, type HttpServers } from '../http/server.js';
 import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
-import { IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
+import { fdHeadroom, fdReserve, IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
 import { FcgiSocketError } from '../process/fcgi-sockets.js';
 import { FdGuard } from '../process/fd-guard.js';
@@ -254,6 +254,8 @@ export class Daemon implements DaemonControl {
           rpc: (body, ctx) => rpc(body, ctx),
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
           logSources: (specs) => logSourcesFor(this.supervisor, specs),
+          // Twice the spawn reserve stays free: a merged tail gives way to spawns and connections.
+          spareDescriptor: () => fdHeadroom(2 * fdReserve() + 1) > 2 * fdReserve(),
           mainLogFile: () => this.mainLogFile,
           probe: (which) => this.probe(which),
           ...(rpcMetrics

@@ -124,6 +124,8 @@ export class Printer {
         return this.prefixed(name, stream, '|', Buffer.from(this.paint('31', `==> missed ${payload.toString('latin1')} lines (this reader fell behind) <==`)));
       case 'T':
         return this.prefixed(name, stream, '|', Buffer.from('==> File truncated <=='));
+      case 'W':
+        return this.prefixed(name, stream, '|', Buffer.from(this.paint('31', `==> ${payload.toString('utf8')} <==`)));
       default:
         return null;
     }

@@ -16,6 +16,7 @@
 //   C <name> <stream> <piece>    the end of a line whose start was before the head
 //   M <name> <stream> <count>    the reader fell MAX_LAG behind: count lines were skipped
 //   T <name> <stream>            the file was truncated
+//   W <name> <stream> <why>      the file is not followed for now (the daemon is short of descriptors)
 //
 // Memory per connection is bounded whatever the reader does: nothing is read from a
 // file while the socket refuses more (backpressure), a source holds at most MAX_LINE of
@@ -36,6 +37,8 @@ export interface MultiTailSource {
 }
 
 export type ResolveSources = (specs: readonly string[]) => MultiTailSource[] | { unknown: string[] };
+/** Whether one more log file may be opened now without eating the descriptors spawns need. */
+export type SpareDescriptor = () => boolean;
 
 /** A line longer than this is sent in pieces (P records), so a source never holds more. */
 export const MAX_LINE = 16 * 1024;
@@ -48,6 +51,8 @@ export const KEEP_AFTER_SKIP = 64 * 1024;
 /** head= in follow mode at most (more would be skipped at once); without follow, at most MAX_HEAD_ONCE. */
 export const MAX_HEAD_FOLLOW = 256 * 1024;
 export const MAX_HEAD_ONCE = 4 * 1024 * 1024;
+/** A file left out for want of descriptors is tried again this much later. */
+const SPARE_RETRY_MS = 5000;
 /** How often `all` and `group:*` are looked up again. */
 export const RESOLVE_MS = 1000;
 // One read per source per turn: sources take turns, so one chatty file cannot starve the rest.
@@ -105,6 +110,8 @@ class Source {
   /** without follow: bytes still to send (the head), then the source is done */
   private onceLeft = Infinity;
   private readonly tag: Buffer;
+  private warned = false;
+  private retryAt = 0;
 
   constructor(
     readonly name: string,
@@ -113,6 +120,7 @@ class Source {
     /** bytes of the file to start with when it exists now; a file that appears later is sent from its start */
     private head: number,
     private readonly once: boolean,
+    private readonly spare: SpareDescriptor,
   ) {
     this.tag = Buffer.from(` ${encodeURIComponent(name)} ${stream}`);
   }
@@ -131,8 +139,19 @@ class Source {
     return this.once && (this.follower === null || this.onceLeft <= 0);
   }
 
-  private open(): boolean {
+  private open(out: Buffer[]): boolean {
     if (this.follower) return true;
+    // Each followed file holds a descriptor: `tail -f all` over hundreds of programs must
+    // not take the ones a spawn needs. Tried again next turn.
+    if (Date.now() < this.retryAt) return false;
+    if (!this.spare()) {
+      if (!this.warned) this.record(out, 'W', Buffer.from('not followed for now: the daemon is short of file descriptors'));
+      this.warned = true;
+      // Counting free descriptors costs a few syscalls: not every turn.
+      this.retryAt = Date.now() + SPARE_RETRY_MS;
+      if (this.once) this.onceLeft = 0;
+      return false;
+    }
     try {
       this.follower = new TailFollower(this.path, this.head);
     } catch {
@@ -148,11 +167,12 @@ class Source {
 
   /** One turn: at most one read. Returns the bytes of file it went through (0: nothing new). */
   step(out: Buffer[]): number {
-    if (!this.open() || this.done) return 0;
+    if (!this.open(out) || this.done) return 0;
     const f = this.follower!;
     if (!this.once && !this.skipping && f.lag() > MAX_LAG) {
       // The reader is far behind: send what is held, then jump to near the end, counting.
       this.flushPartial(out);
+      this.headFragment = false;
       this.skipping = true;
       this.skipLeft = f.lag() - KEEP_AFTER_SKIP;
       this.missed = 0;
@@ -201,13 +221,14 @@ class Source {
     if (this.dropFragment || this.headFragment) {
       const nl = piece.indexOf(NL);
       if (nl < 0) {
-        if (this.headFragment) this.record(out, 'P', piece);
+        if (!this.dropFragment) this.record(out, 'P', piece);
         return;
       }
-      if (this.headFragment) this.record(out, 'C', piece.subarray(0, nl));
-      else {
+      if (this.dropFragment) {
         this.missed++;
         this.endSkip(out, true);
+      } else {
+        this.record(out, 'C', piece.subarray(0, nl));
       }
       this.dropFragment = this.headFragment = false;
       start = nl + 1;
@@ -254,7 +275,7 @@ class Source {
     this.partialLen = 0;
   }
 
-  private record(out: Buffer[], kind: 'L' | 'P' | 'C' | 'M' | 'T', payload: Buffer | null): void {
+  private record(out: Buffer[], kind: 'L' | 'P' | 'C' | 'M' | 'T' | 'W', payload: Buffer | null): void {
     out.push(Buffer.from(kind), this.tag);
     if (payload) out.push(Buffer.from(' '), payload);
     out.push(Buffer.from('\n'));
@@ -268,6 +289,8 @@ class Source {
 
 export interface MultiTailOptions {
   resolve: ResolveSources;
+  /** absent: always */
+  spare?: SpareDescriptor;
   /** each open stream registers its end function here so the server's close() can end it */
   streams: Set<() => void>;
   pollMs?: number;
@@ -304,7 +327,7 @@ export function serveMultiTail(res: ServerResponse, query: string, opts: MultiTa
       for (const ch of channels) {
         const path = p[ch];
         if (path === null) continue;
-        const fresh = new Source(p.name, ch, path, head, !want.follow);
+        const fresh = new Source(p.name, ch, path, head, !want.follow, opts.spare ?? (() => true));
         const kept = old.get(fresh.key);
         if (kept) {
           old.delete(fresh.key);

@@ -49,6 +49,8 @@ export interface HttpHandlers {
   mainLogFile(): string | null;
   /** fastvisor: GET /fastvisor/tail (the merged tail): the log files `a`, `group:*` or `all` name. Absent: 404. */
   logSources?: ResolveSources;
+  /** whether the merged tail may open one more log file now (descriptors kept for spawns); absent: yes */
+  spareDescriptor?: () => boolean;
   /**
    * fastvisor: GET /healthz (the daemon answers) and /readyz (every autostart
    * program RUNNING and healthy): the status and a plain-text body. Absent: 404.
@@ -238,7 +240,12 @@ function mainlogtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerRespon
 // fastvisor: GET /fastvisor/tail?name=...: many logs in one stream, cut into lines (multitail.ts).
 function multitailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, query: string): void {
   if (req.method !== 'GET') return sendError(res, 400);
-  serveMultiTail(res, query, { resolve: env.handlers.logSources!, streams: env.streams, pollMs: env.tailPollMs });
+  serveMultiTail(res, query, {
+    resolve: env.handlers.logSources!,
+    spare: env.handlers.spareDescriptor,
+    streams: env.streams,
+    pollMs: env.tailPollMs,
+  });
 }
 
 // fastvisor: GET/HEAD /healthz and /readyz for orchestrators (Kubernetes, compose,
