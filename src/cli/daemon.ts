@@ -22,7 +22,7 @@ import { startHttpServers, type HttpServers } from '../http/server.js';
 import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
 import { SYSLOG_IDENT, syslogLineSink, syslogSocketPath } from '../log/syslog.js';
-import { IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
+import { fdHeadroom, fdReserve, IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
 import { FcgiSocketError } from '../process/fcgi-sockets.js';
 import { FdGuard } from '../process/fd-guard.js';
@@ -30,7 +30,7 @@ import { SupervisorState } from '../process/states.js';
 import { Supervisor } from '../process/supervisor.js';
 import { createRpcHandler } from '../rpc/dispatcher.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, RpcMetrics } from '../rpc/metrics.js';
-import { logFileFor } from '../rpc/supervisor-ns.js';
+import { logFileFor, logSourcesFor } from '../rpc/supervisor-ns.js';
 import { createWebHandler } from '../web/index.js';
 import { MemoryReclaimer } from './reclaim.js';
 import { SystemdNotifier } from './sd-notify.js';
@@ -264,6 +264,9 @@ export class Daemon implements DaemonControl {
         {
           rpc: (body, ctx) => rpc(body, ctx),
           logFile: (name, channel) => logFileFor(this.supervisor, name, channel),
+          logSources: (specs) => logSourcesFor(this.supervisor, specs),
+          // Twice the spawn reserve stays free: a merged tail gives way to spawns and connections.
+          spareDescriptor: () => fdHeadroom(2 * fdReserve() + 1) > 2 * fdReserve(),
           mainLogFile: () => this.mainLogFile,
           probe: (which) => this.probe(which),
           ...(rpcMetrics

@@ -43,6 +43,8 @@ export class TailFollower {
   private sent = 0;
   /** the file's mtime when the tail began: the reply's Last-Modified */
   readonly mtimeMs: number;
+  /** where in the file the tail began (0: its first byte, else maybe inside a line) */
+  readonly startOffset: number;
 
   constructor(
     readonly path: string,
@@ -55,6 +57,17 @@ export class TailFollower {
     this.ino = st.ino;
     this.mtimeMs = st.mtimeMs;
     this.sent = st.size >= head ? st.size - head : 0;
+    this.startOffset = this.sent;
+  }
+
+  /** Bytes of the open file not sent yet: how far a reader has fallen behind (the merged tail skips past a long lag). */
+  lag(): number {
+    if (this.fd < 0) return 0;
+    try {
+      return Math.max(0, fstatSync(this.fd).size - this.sent);
+    } catch {
+      return 0;
+    }
   }
 
   /**

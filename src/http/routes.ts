@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES } from '../rpc/codec.js';
 import { checkBasicAuth } from './auth.js';
 import { discardBody, readBody, type BodyBudget } from './body.js';
 import { openTail, streamTail } from './logtail.js';
+import { serveMultiTail, type ResolveSources } from './multitail.js';
 import { sendError, startReply, utf8Pieces } from './reply.js';
 import { medusaUri, parseLogtailPath, type LogChannel } from './uri.js';
 
@@ -46,6 +47,10 @@ export interface HttpHandlers {
   logFile(name: string, channel: LogChannel): string | null;
   /** /mainlogtail: the daemon's log file, or null (404) */
   mainLogFile(): string | null;
+  /** fastvisor: GET /fastvisor/tail (the merged tail): the log files `a`, `group:*` or `all` name. Absent: 404. */
+  logSources?: ResolveSources;
+  /** whether the merged tail may open one more log file now (descriptors kept for spawns); absent: yes */
+  spareDescriptor?: () => boolean;
   /**
    * fastvisor: GET /healthz (the daemon answers) and /readyz (every autostart
    * program RUNNING and healthy): the status and a plain-text body. Absent: 404.
@@ -122,6 +127,8 @@ export function handleRequest(env: RouteEnv, req: IncomingMessage, res: ServerRe
     if (uri.startsWith('/RPC2')) return void rpcRoute(env, req, res, ctx).catch((err) => serverError(env, res, err));
     if (uri.startsWith('/logtail')) return logtailRoute(env, req, res, uri);
     if (uri.startsWith('/mainlogtail')) return mainlogtailRoute(env, req, res);
+    const merged = /^\/fastvisor\/tail(?:\?(.*))?$/s.exec(uri);
+    if (merged && env.handlers.logSources) return multitailRoute(env, req, res, merged[1] ?? '');
     const probe = /^\/(healthz|readyz)(?:\?.*)?$/.exec(uri);
     if (probe && env.handlers.probe) return probeRoute(env, req, res, probe[1] as 'healthz' | 'readyz');
     if (/^\/metrics(?:\?.*)?$/.test(uri)) return metricsRoute(env, req, res);
@@ -228,6 +235,17 @@ function logtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, 
 function mainlogtailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== 'GET') return sendError(res, 400);
   startStream(env, res, env.handlers.mainLogFile(), false);
+}
+
+// fastvisor: GET /fastvisor/tail?name=...: many logs in one stream, cut into lines (multitail.ts).
+function multitailRoute(env: RouteEnv, req: IncomingMessage, res: ServerResponse, query: string): void {
+  if (req.method !== 'GET') return sendError(res, 400);
+  serveMultiTail(res, query, {
+    resolve: env.handlers.logSources!,
+    spare: env.handlers.spareDescriptor,
+    streams: env.streams,
+    pollMs: env.tailPollMs,
+  });
 }
 
 // fastvisor: GET/HEAD /healthz and /readyz for orchestrators (Kubernetes, compose,

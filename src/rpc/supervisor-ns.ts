@@ -62,6 +62,43 @@ export function logFileFor(supervisor: Supervisor, name: string, channel: 'stdou
   return proc?.logfiles[channel] ?? null;
 }
 
+/** One process's two log files, as the merged tail (/fastvisor/tail) follows them. */
+export interface LogSource {
+  /** the namespec status shows: 'web:web_01', or 'cat' */
+  name: string;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+/**
+ * The processes `tail -f a b group:* all` names, in status order (group, then process),
+ * each once; or the specs that name nothing. Resolved again by the stream from time to
+ * time, so `all` and `group:*` pick up programs added later.
+ */
+export function logSourcesFor(supervisor: Supervisor, specs: readonly string[]): LogSource[] | { unknown: string[] } {
+  const picked = new Map<string, LogSource>();
+  const unknown: string[] = [];
+  const add = (g: ProcessGroup, p: Subprocess): void => {
+    const name = makeNamespec(g.name, p.name);
+    if (!picked.has(name)) picked.set(name, { name, stdout: p.logfiles.stdout, stderr: p.logfiles.stderr });
+  };
+  const sorted = <T extends { name: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const spec of specs) {
+    if (spec === 'all') {
+      for (const g of sorted(supervisor.groups.values())) for (const p of sorted(g.processes.values())) add(g, p);
+      continue;
+    }
+    const [gname, pname] = splitNamespec(spec);
+    const g = supervisor.groups.get(gname);
+    const p = g && pname !== null ? g.processes.get(pname) : undefined;
+    if (g && pname === null) for (const q of sorted(g.processes.values())) add(g, q);
+    else if (g && p) add(g, p);
+    else unknown.push(spec);
+  }
+  if (unknown.length) return { unknown };
+  return [...picked.values()];
+}
+
 type GP = [ProcessGroup, Subprocess];
 
 export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {

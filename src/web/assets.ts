@@ -16,6 +16,9 @@ export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 export const STATIC_FILES: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
   'tail.js': 'text/javascript; charset=utf-8',
+  'logs.js': 'text/javascript; charset=utf-8',
+  // fastvisor's "all logs" page: no template, everything comes from the stream.
+  'logs.html': 'text/html; charset=utf-8',
   'xmlrpc.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',

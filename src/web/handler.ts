@@ -150,6 +150,8 @@ function sendCacheable(req: IncomingMessage, res: ServerResponse, file: StaticFi
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', file.etag);
+  // A static page (logs.html) gets the views' policy too.
+  if (file.type.startsWith('text/html')) for (const [k, v] of Object.entries(PAGE_SECURITY)) res.setHeader(k, v);
   if (req.headers['if-none-match'] === file.etag) {
     res.statusCode = 304;
     res.end();

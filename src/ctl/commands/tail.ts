@@ -7,6 +7,7 @@ import { Exit, type Controller } from '../controller.js';
 import { Fault } from '../errors.js';
 import { errorLine } from '../format.js';
 import { follow } from '../logtail.js';
+import { allProcesses, mergedTail, mergedTailError, parseMergedTail } from '../multitail.js';
 import { pyRepr, pySplit, pyStr } from '../py.js';
 import type { Command } from './command.js';
 
@@ -48,6 +49,10 @@ export const tail: Command = {
   async run(ctl, arg) {
     if (!(await ctl.upcheck())) return;
     const args = pySplit(arg);
+    // fastvisor: several processes, group:*, all, --stderr/--both: one merged stream (multitail.ts).
+    const merged = parseMergedTail(args);
+    if (typeof merged === 'string') return mergedTailError(ctl, merged);
+    if (merged && (merged.explicit || (await allProcesses(ctl, merged.specs)))) return mergedTail(ctl, merged);
     if (args.length < 1 || args.length > 3) {
       ctl.output(args.length < 1 ? 'Error: too few arguments' : 'Error: too many arguments');
       ctl.exitstatus = Exit.GENERIC;
