@@ -26,6 +26,8 @@ export interface Outcome {
   crash?: string;
   hang?: true;
   died?: string;
+  /** supervisord: not asked, as it never finishes reading these (huge numprocs) */
+  skipped?: true;
 }
 
 export interface CaseDir {
@@ -81,7 +83,12 @@ async function runWorker(cmd: string, args: (start: number) => string[], n: numb
     arm();
     const exited = new Promise<string>((resolve) => child.once('exit', (code, sig) => resolve(sig ?? `exit ${code}`)));
     for await (const line of readline.createInterface({ input: child.stdout })) {
-      const o = JSON.parse(line) as Outcome & { i: number };
+      let o: Outcome & { i: number };
+      try {
+        o = JSON.parse(line) as Outcome & { i: number };
+      } catch {
+        continue; // cut short by the worker's death: that case is the one recorded as died
+      }
       const { i, ...rest } = o;
       out[i] = rest;
       next = i + 1;
@@ -134,7 +141,7 @@ export interface ConfigFuzzResult {
   otherWords: number;
   /** one accepted what the other refused (fastvisor-only options aside) */
   disagree: number;
-  /** cases setting a fastvisor-only option, left out of the comparison */
+  /** cases setting a fastvisor-only option, or that supervisord never finishes reading: left out of the comparison */
   fastvisorOnly: number;
   /** both refused, other words; or one accepted what the other refused: the first few */
   differ: string[];
@@ -148,7 +155,19 @@ export interface ConfigFuzzResult {
 function tally(xs: Outcome[]): Record<string, number> {
   const t: Record<string, number> = {};
   for (const x of xs) {
-    const k = x.ok ? 'accepted' : x.error !== undefined ? 'refused' : x.internal ? 'INTERNAL' : x.crash ? 'traceback' : x.hang ? 'HANG' : 'DIED';
+    const k = x.ok
+      ? 'accepted'
+      : x.error !== undefined
+        ? 'refused'
+        : x.internal
+          ? 'INTERNAL'
+          : x.crash
+            ? 'traceback'
+            : x.hang
+              ? 'HANG'
+              : x.skipped
+                ? 'not asked (huge numprocs: never finishes)'
+                : 'DIED';
     t[k] = (t[k] ?? 0) + 1;
   }
   return t;
@@ -178,7 +197,7 @@ export async function fuzzConfigs(opts: { n: number; seed: number; cliSample: nu
     const show = (x: Outcome): string => JSON.stringify(x).slice(0, 400);
     theirs.forEach((t, i) => {
       const o = ours[i]!;
-      if (cases[i]!.fastvisorOnly) fastvisorOnly++;
+      if (cases[i]!.fastvisorOnly || t.skipped) fastvisorOnly++;
       else if (o.ok && t.ok) bothOk++;
       else if (o.error !== undefined && t.error !== undefined && o.error === t.error) sameText++;
       else {

@@ -2,7 +2,7 @@
 // Child of the config fuzz: loads the cases listed in a JSON file with loadConfig, from
 // index argv[3] on, and prints one JSON line per case. It is its own process so the
 // parent can see a hang (no line for a while) or a crash (exit) and go on after it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 
@@ -23,5 +23,6 @@ for (let i = Number(process.argv[3] ?? 0); i < cases.length; i++) {
     if (err instanceof ConfigError) out = { i, error: err.message };
     else out = { i, internal: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  // Synchronously: a worker that dies on the next case must not take this line with it.
+  writeSync(1, `${JSON.stringify(out)}\n`);
 }

@@ -501,7 +501,7 @@ async function configPhase(opts: Options, bundle: string): Promise<boolean> {
   console.log(`  fastvisor:   ${t(r.ours)}`);
   console.log(`  supervisord: ${t(r.theirs)}`);
   console.log(
-    `  of ${compared} without fastvisor-only options: same error text ${r.sameText}, both accepted ${r.bothOk}, ` +
+    `  of ${compared} without fastvisor-only options or huge numprocs: same error text ${r.sameText}, both accepted ${r.bothOk}, ` +
       `both refused in other words ${r.otherWords}, one accepted what the other refused ${r.disagree}`,
   );
   console.log(`  command line on ${r.cliRuns} refused ones: ${r.cliRuns - r.cliBad.length} ended "Error: ...", "For help, use PROG -h", exit 2`);
