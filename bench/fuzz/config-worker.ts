@@ -11,6 +11,24 @@ interface Case {
   env: Record<string, string>;
 }
 
+/**
+ * Synchronously, whole: a worker that dies on the next case must not take this line with
+ * it. stdout is a non-blocking pipe: writeSync may write part of it, or throw EAGAIN
+ * while the parent is slow to read.
+ */
+function writeLine(text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 const cases = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Case[];
 for (let i = Number(process.argv[3] ?? 0); i < cases.length; i++) {
   const c = cases[i]!;
@@ -23,6 +41,5 @@ for (let i = Number(process.argv[3] ?? 0); i < cases.length; i++) {
     if (err instanceof ConfigError) out = { i, error: err.message };
     else out = { i, internal: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
-  // Synchronously: a worker that dies on the next case must not take this line with it.
-  writeSync(1, `${JSON.stringify(out)}\n`);
+  writeLine(`${JSON.stringify(out)}\n`);
 }
