@@ -11,7 +11,7 @@
 // Every 10 s: the daemon's children in state Z (zombies; one seen in two samples running is
 // one never reaped), its open descriptors (/proc/PID/fd), its RSS, and the events the
 // listener has written so far. At the end: the least-squares slope of fds and RSS per
-// minute (after the first minute, start-up) and whether the growth it predicts over the
+// minute (after start-up: the first minute, up to two in long runs) and whether the growth it predicts over the
 // run stays within the noise (twice the residuals' standard deviation, or 2 fds / 2 % of
 // RSS; fds follow the number of live children, so they move); from the main log: spawns,
 // exits up to 1 s before the end, overflow discards; from the listener: exit events by the
@@ -157,6 +157,11 @@ function fit(ts: number[], ys: number[]): { slope: number; sd: number } {
   return { slope, sd: Math.sqrt(ss / (n - 2)) };
 }
 
+/** 1 min for short runs, up to 2 min (a fifth of the run) for long ones. */
+function warmupMinutes(minutes: number): number {
+  return Math.max(1, Math.min(2, minutes / 5));
+}
+
 interface Trend {
   slope: number;
   /** what the slope adds up to over the fitted span */
@@ -166,9 +171,10 @@ interface Trend {
   flat: boolean;
 }
 
-function trend(samples: Sample[], pick: (s: Sample) => number, floor: (mean: number) => number): Trend {
-  // The first minute is start-up (buffers, caches, the listener's first events).
-  const used = samples.filter((s) => s.t >= 1 && Number.isFinite(pick(s)));
+function trend(samples: Sample[], pick: (s: Sample) => number, floor: (mean: number) => number, warmupMin: number): Trend {
+  // Start-up is left out: buffers, caches and V8's heap grow to their working size over
+  // the first minute or two (fastvisor's RSS levels off about 2 min in).
+  const used = samples.filter((s) => s.t >= warmupMin && Number.isFinite(pick(s)));
   const ts = used.map((s) => s.t);
   const ys = used.map(pick);
   const { slope, sd } = fit(ts, ys);
@@ -305,8 +311,8 @@ async function soak(kind: Kind, opts: Options, bundle: string | null): Promise<R
     return {
       kind,
       samples,
-      fds: trend(samples, (s) => s.fds, () => 2),
-      rss: trend(samples, (s) => s.rssMB, (m) => 0.02 * m),
+      fds: trend(samples, (s) => s.fds, () => 2, warmupMinutes(opts.minutes)),
+      rss: trend(samples, (s) => s.rssMB, (m) => 0.02 * m, warmupMinutes(opts.minutes)),
       maxZombies: Math.max(0, ...samples.map((s) => s.zombies.length)),
       stuckZombies: stuck,
       log,
@@ -360,7 +366,9 @@ function report(results: Result[], opts: Options): void {
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  console.log(`\n${opts.programs} programs crash-looping (lives 0.1-2 s) for ${opts.minutes} min, samples every 10 s:`);
+  console.log(
+    `\n${opts.programs} programs crash-looping (lives 0.1-2 s) for ${opts.minutes} min, samples every 10 s, slopes from minute ${warmupMinutes(opts.minutes)} on:`,
+  );
   console.log(rows.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n'));
 }
 
