@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only mutated,deep,huge,conns,big] [--daemon BUNDLE.mjs]]
+// npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--daemon BUNDLE.mjs]]
 //
+// First, N generated config files (default 10 000; config-fuzz.ts) read by fastvisor and by
+// supervisord 4.2.5's own parser, and a sample of the refused ones through the daemon's
+// command line. Then:
 // Hostile XML-RPC traffic against a real fastvisor daemon (src/ bundled with esbuild,
 // plain Node, as the bench runs it) on a unix socket and a loopback port: 10 000 mutated
 // bodies, deep nesting, a 100 MB string, 1000 connections each holding part of a body,
@@ -22,6 +25,7 @@ import { freePort, type Addr } from '../../test/helpers/http-raw.js';
 import { rng } from '../../test/helpers/rng.js';
 import { bundleDaemon } from '../lib/build.js';
 import { median, now, percentile, procMemory } from '../lib/measure.js';
+import { fuzzConfigs } from './config-fuzz.js';
 import { mutatedBody, nearLimitBody, nestedBody, unclosedNesting, wideBody, type Rand } from './attacks.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,10 +38,14 @@ interface Options {
   only: string[];
   /** a daemon bundle to run instead of bundling src/ (to compare two builds) */
   daemon: string | null;
+  /** generated config files for the config phase */
+  configs: number;
 }
 
+const DAEMON_PHASES = ['mutated', 'deep', 'huge', 'conns', 'big'];
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: 1, idleS: 20, seed: 1, only: [], daemon: null };
+  const o: Options = { runs: 1, idleS: 20, seed: 1, only: [], daemon: null, configs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const v = (): number => Number(inline ?? argv[++i]);
@@ -45,13 +53,14 @@ function parseArgs(argv: string[]): Options {
     else if (k === '--idle') o.idleS = Math.max(0, v());
     else if (k === '--seed') o.seed = v();
     else if (k === '--only') o.only = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+    else if (k === '--configs') o.configs = Math.max(1, v());
     else if (k === '--daemon') o.daemon = path.resolve(inline ?? argv[++i] ?? '');
     else if (k === '--help' || k === '-h') {
-      console.log('npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only mutated,deep,huge,conns,big] [--daemon BUNDLE.mjs]]');
+      console.log('npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--daemon BUNDLE.mjs]]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
-  if (![o.runs, o.idleS, o.seed].every(Number.isFinite)) throw new Error('--runs, --idle and --seed take numbers');
+  if (![o.runs, o.idleS, o.seed, o.configs].every(Number.isFinite)) throw new Error('--runs, --idle and --seed take numbers');
   return o;
 }
 
@@ -484,9 +493,33 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+async function configPhase(opts: Options, bundle: string): Promise<boolean> {
+  const r = await fuzzConfigs({ n: opts.configs, seed: opts.seed, cliSample: 200, cli: [process.execPath, bundle], compare: true });
+  const t = (x: Record<string, number>): string => Object.entries(x).map(([k, v]) => `${k} ${v}`).join(', ');
+  const compared = r.n - r.fastvisorOnly;
+  console.log(`${r.n} generated config files in ${r.seconds.toFixed(1)} s (seed ${opts.seed})`);
+  console.log(`  fastvisor:   ${t(r.ours)}`);
+  console.log(`  supervisord: ${t(r.theirs)}`);
+  console.log(
+    `  of ${compared} without fastvisor-only options or huge numprocs: same error text ${r.sameText}, both accepted ${r.bothOk}, ` +
+      `both refused in other words ${r.otherWords}, one accepted what the other refused ${r.disagree}`,
+  );
+  console.log(`  command line on ${r.cliRuns} refused ones: ${r.cliRuns - r.cliBad.length} ended "Error: ...", "For help, use PROG -h", exit 2`);
+  for (const line of [...r.bad, ...r.cliBad]) console.log(`  BAD ${line}`);
+  if (r.differ.length) console.log(`  first differences:\n    ${r.differ.map((d) => d.slice(0, 300)).join('\n    ')}`);
+  console.log('');
+  return r.bad.length === 0 && r.cliBad.length === 0;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const bundle = opts.daemon ?? bundleDaemon(repoRoot);
+  let clean = true;
+  if (!opts.only.length || opts.only.includes('config')) clean = await configPhase(opts, bundle);
+  if (opts.only.length && !opts.only.some((p) => DAEMON_PHASES.includes(p))) {
+    if (!clean) process.exitCode = 1;
+    return;
+  }
   const results: RunResult[] = [];
   for (let run = 0; run < opts.runs; run++) {
     const res = await oneRun(bundle, opts, run);
@@ -537,6 +570,7 @@ async function main(): Promise<void> {
       ...rows,
     ]),
   );
+  if (!clean) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -184,7 +184,7 @@ export class Daemon implements DaemonControl {
         res: 'nproc' as const,
         min: s.minprocs,
         msg: (hard: number) =>
-          `The minimum number of available processes required to run this program is ${s.minprocs} as per the "minprocs" command-line argument or config file setting. The current environment will only allow you to open ${hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the process to start.`,
+          `The minimum number of available processes required to run this program is ${s.minprocs} as per the "minprocs" command-line argument or config file setting. The current environment will only allow you to open ${hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start.`,
       },
     ];
     for (const l of limits) {

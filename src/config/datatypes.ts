@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The value converters of supervisor/datatypes.py, with its error messages word
 // for word, and the Python builtins they are made of (int(), str.strip, repr).
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { isIP } from 'node:net';
@@ -686,8 +686,17 @@ export function process_or_group_name(name: string): string {
  * digest in upper case never matches.
  */
 export function password_matches(stored: string, given: string): boolean {
-  if (stored.startsWith('{SHA}')) {
-    return stored.slice(5) === createHash('sha1').update(given, 'utf8').digest('hex');
-  }
-  return stored === given;
+  if (stored.startsWith('{SHA}')) return sameSecret(stored.slice(5), createHash('sha1').update(given, 'utf8').digest('hex'));
+  return sameSecret(stored, given);
+}
+
+/**
+ * a === b in a time that says nothing about where they differ, or how long either is:
+ * both are hashed to 32 bytes first, then compared with timingSafeEqual (supervisord
+ * compares with ==, which stops at the first differing character).
+ */
+export function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb);
 }

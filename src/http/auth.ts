@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HTTP Basic auth as supervisord's supervisor_auth_handler (medusa auth_handler plus
 // encrypted_dictionary_authorizer) decides it: one user, a plain or {SHA} password.
-import { password_matches } from '../config/datatypes.js';
+import { password_matches, sameSecret } from '../config/datatypes.js';
 
 export type AuthResult =
   /** credentials accepted (or the server has no username): go on with the request */
@@ -59,6 +59,9 @@ export function checkBasicAuth(
   if (colon < 0) return { kind: 'unauthorized' };
   const user = decoded.slice(0, colon);
   const pass = decoded.slice(colon + 1);
-  if (user !== username) return { kind: 'unauthorized' };
-  return password_matches(password ?? '', pass) ? { kind: 'ok', username: user } : { kind: 'unauthorized' };
+  // Both compared, each in constant time, whatever the first says: how long a refusal
+  // takes tells nothing about which part was wrong or how much of it was right.
+  const userOk = sameSecret(user, username);
+  const passOk = password_matches(password ?? '', pass);
+  return userOk && passOk ? { kind: 'ok', username: user } : { kind: 'unauthorized' };
 }

@@ -5,18 +5,39 @@
 // is a start-up error that says so.
 import { pyRepr, ValueError } from '../datatypes.js';
 
-// pkg_resources.EntryPoint.pattern, matched against "x=" + spec. `.` stops at
-// a newline and `$` allows one before the end, as in Python.
-const ENTRY_POINT = /^\s*(.+?)\s*=\s*([\p{L}\p{N}_.]+)\s*(?::\s*([\p{L}\p{N}_.]+))?\s*(\[[^\n]*\])?\s*$/u;
+// pkg_resources.EntryPoint.pattern, matched against "x=" + spec:
+//   (?P<name>.+?)\s*=\s*(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+))?\s*(?P<extras>\[.*\])?\s*$
+// `.` stops at a newline and `$` allows one before the end, as in Python. As one
+// regex it backtracks quadratically over a long run of white space (a ten-million-
+// space %(here)9999999s spec hung the daemon; found by npm run fuzz), so the same
+// match is made in linear steps: the name is everything before one of the `=`, tried
+// from the first, and what follows that `=` is matched with every \s* taken whole
+// ((?=(\s*))\k<w> is an atomic \s*: nothing after one starts with white space, so
+// giving some back could never help).
+const AFTER_EQUALS =
+  /^(?=(?<w0>\s*))\k<w0>(?<module>[\p{L}\p{N}_.]+)(?=(?<w1>\s*))\k<w1>(?::(?=(?<w2>\s*))\k<w2>(?<attr>[\p{L}\p{N}_.]+))?(?=(?<w3>\s*))\k<w3>(\[[^\n]*\])?(?=(?<w4>\s*))\k<w4>$/u;
+
+const SPACE = /\s/u;
+
+/** `^\s*(.+?)\s*$` on the text before an `=`: a name of one line once its white space is off. */
+function nameMatches(prefix: string): boolean {
+  let a = 0;
+  let b = prefix.length;
+  while (a < b && SPACE.test(prefix[a]!)) a++;
+  while (b > a && SPACE.test(prefix[b - 1]!)) b--;
+  if (a === b) return prefix.length > 0 && /[^\n]/.test(prefix);
+  return !prefix.slice(a, b).includes('\n');
+}
 
 export function parseEntryPoint(spec: string): { module: string; attr: string | undefined } {
   const src = `x=${spec}`;
-  const m = ENTRY_POINT.exec(src);
-  if (!m) {
-    // str() of a two-argument ValueError is the tuple.
-    throw new ValueError(`(${pyRepr("EntryPoint must be in 'name=module:attrs [extras]' format")}, ${pyRepr(src)})`);
+  for (let eq = src.indexOf('='); eq >= 0; eq = src.indexOf('=', eq + 1)) {
+    if (!nameMatches(src.slice(0, eq))) continue;
+    const m = AFTER_EQUALS.exec(src.slice(eq + 1));
+    if (m) return { module: m.groups!['module']!, attr: m.groups!['attr'] };
   }
-  return { module: m[2]!, attr: m[3] };
+  // str() of a two-argument ValueError is the tuple.
+  throw new ValueError(`(${pyRepr("EntryPoint must be in 'name=module:attrs [extras]' format")}, ${pyRepr(src)})`);
 }
 
 /**

@@ -117,6 +117,12 @@ const REFUSED: Array<Case & { error: string | RegExp; hangs?: true }> = [
     error: `${HUGE} is above upper bound (9007199254740991) in section 'program:a' (file: 'supervisord.conf')`,
     hangs: true,
   },
+  {
+    name: 'numprocs past what Linux can run (2**31: fastvisor held 3.5 GB a minute later, found by npm run fuzz)',
+    files: { 'supervisord.conf': conf(SD, '[program:a]', 'command=a', 'numprocs=2147483648', 'process_name=%(process_num)d') },
+    error: "numprocs=2147483648 is more processes than any Linux system can run at once (at most 4194304) in section 'program:a' (file: 'supervisord.conf')",
+    hangs: true,
+  },
   ...['priority', 'startsecs', 'startretries', 'stopwaitsecs'].map((opt) => ({
     name: `${opt} past 2**53`,
     files: { 'supervisord.conf': conf(SD, '[program:a]', 'command=a', `${opt}=-${HUGE}`) },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The process state machine against process.py's rules, driven through a
 // FakeClock: what it logs, emits, spawns and kills, in order. No processes.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { FakeClock, type Timer } from '../../../src/process/clock.js';
@@ -232,6 +233,28 @@ describe('start (spawn, transition)', () => {
     h.advance(1);
     expect(h.take()).toEqual(['PROCESS_STATE_RUNNING from_state:STARTING pid:42', SUCCESS]);
     expect(h.clock.pending()).toBe(0);
+  });
+
+  it('the wall clock stepping back an hour, then forward a day, while STARTING: RUNNING after startsecs all the same', () => {
+    // Decisions are made on the monotonic clock (supervisord needs its clock-rollback
+    // check for this); only reports use wall time.
+    const h = new Harness({ autostart: false });
+    h.start();
+    h.take();
+    h.advance(500);
+    h.clock.stepWall(-3_600_000);
+    h.advance(499);
+    h.clock.stepWall(86_400_000);
+    expect(h.state).toBe(ProcessState.STARTING);
+    h.advance(1);
+    expect(h.take()).toEqual(['PROCESS_STATE_RUNNING from_state:STARTING pid:42', SUCCESS]);
+  });
+
+  it('the machine and its process decisions never read the wall clock', () => {
+    for (const file of ['machine.ts', 'subprocess.ts', 'supervisor.ts', 'group.ts', 'schedule.ts']) {
+      const text = readFileSync(new URL(`../../../src/process/${file}`, import.meta.url), 'utf8');
+      expect([file, text.match(/Date\.now\(\)|new Date\(\)|performance\.timeOrigin/g)]).toEqual([file, null]);
+    }
   });
 
   it('STARTING -> RUNNING at once when startsecs=0', () => {
