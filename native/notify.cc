@@ -3,6 +3,8 @@
 // JS thread; notify_read runs on the I/O thread and never blocks.
 #include "notify.h"
 
+#include "dgram_socket.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -22,24 +24,6 @@ namespace {
 // this many are ever installed in our table: the kernel discards the rest.
 constexpr size_t kMaxPassedFds = 16;
 
-// Close-on-exec from birth where the OS can: the spawn thread may fork at any
-// moment, and no child may hold a supervisor's socket. macOS has no
-// SOCK_CLOEXEC, so there the flags follow at once, as make_pipe's do.
-int make_socket() {
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  return fd < 0 ? -errno : fd;
-#else
-  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-  if (fd < 0) return -errno;
-  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-    int err = errno;
-    close(fd);
-    return -err;
-  }
-  return fd;
-#endif
-}
 
 // A socket file left by an earlier run (a crash skips the unlink) would make
 // bind fail with EADDRINUSE, so it goes. Anything else stays: lstat, so that a
@@ -108,7 +92,7 @@ int notify_open(const std::string& path, const NotifyOwner& owner, NotifyName* n
   if (path.size() >= sizeof(sockaddr_un::sun_path)) return -ENAMETOOLONG;
   int rc = clear_path(path);
   if (rc < 0) return rc;
-  int fd = make_socket();
+  int fd = unix_dgram_socket();
   if (fd < 0) return fd;
 #if defined(__linux__)
   // The kernel stamps every datagram with the sender's credentials, so JS

@@ -3,6 +3,8 @@
 // everything else runs on the I/O thread.
 #include "syslog.h"
 
+#include "dgram_socket.h"
+
 #include "spawn.h"
 
 #include <errno.h>
@@ -32,27 +34,6 @@ constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 #define MSG_NOSIGNAL 0
 #endif
 
-// Close-on-exec from birth where the OS can (the spawn thread may fork at
-// any moment); macOS sets the flags right after.
-int make_socket() {
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  return fd < 0 ? -errno : fd;
-#else
-  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-  if (fd < 0) return -errno;
-  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-    int err = errno;
-    close(fd);
-    return -err;
-  }
-#if defined(SO_NOSIGPIPE)
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-  return fd;
-#endif
-}
 
 }  // namespace
 
@@ -118,7 +99,7 @@ void SyslogWriter::header() {
 int SyslogWriter::connect_socket() {
   // Like a log file, the socket must not take the daemon's last descriptors.
   if (fds_short(1)) return -EMFILE;
-  int fd = make_socket();
+  int fd = unix_dgram_socket();
   if (fd < 0) return fd;
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
