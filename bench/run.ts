@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
+// npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
 //
 // Runs every scenario case × peer --runs times (default 3), each trial in a
 // fresh process (bench/trial.ts), runs interleaved so drift spreads over all
@@ -26,6 +26,7 @@ import { C_LOOP_PEER, PEERS, SUPERVISORD_PEER } from './peers/index.js';
 import type { CaseDef } from './scenarios/common.js';
 import { DEPS, type DepsTrialResult } from './scenarios/deps.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { renderScale, scaleLine, SIZES_VAR } from './scenarios/scale.js';
 import type { TrialSpec } from './trial.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -57,10 +58,13 @@ function parseArgs(argv: string[]): Options {
     else if (a.startsWith('--after=')) o.after = a.slice(8);
     else if (a === '--after') o.after = argv[++i];
     else if (a.startsWith('--before=')) o.before = a.slice(9);
+    // scale's sizes: an environment variable, so the trials (child processes) see it too.
+    else if (a === '--sizes') process.env[SIZES_VAR] = argv[++i] ?? '';
+    else if (a.startsWith('--sizes=')) process.env[SIZES_VAR] = a.slice(8);
     else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
     else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|CASE…] [--runs N] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
+      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
@@ -804,6 +808,7 @@ async function main(): Promise<void> {
                   `per s ${r.backoff.perSec.min}–${r.backoff.perSec.max} CV ${r.backoff.perSec.cv.toFixed(2)}`
                 : '',
               r.rssKB !== undefined ? `RSS ${(r.rssKB / 1024).toFixed(1)} MiB` : '',
+              scaleLine(r),
               (r as DepsTrialResult).startup?.gateMs?.length
                 ? `gates max ${Math.max(...(r as DepsTrialResult).startup!.gateMs!)} ms, sum ${(r as DepsTrialResult).startup!.gateMs!.reduce((a, b) => a + b, 0)} ms`
                 : '',
@@ -821,7 +826,7 @@ async function main(): Promise<void> {
 
   const rows = summarise(results);
   const caseDefs = new Map(plan.map((p) => [`${p.scenario}\0${p.c.name}`, p.c]));
-  const report = [...render(rows, caseDefs), ...renderDeps(rows, caseDefs), ...targets(rows)];
+  const report = [...render(rows, caseDefs), ...renderDeps(rows, caseDefs), ...renderScale(results), ...targets(rows)];
   console.log(report.join('\n'));
   const peersUsed = new Set(results.map((r) => r.peer));
   console.log('\npeers:');

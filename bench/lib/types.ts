@@ -3,7 +3,7 @@
 // runner: a Work is what every peer is asked to run, a PeerSession is one
 // peer running it, a TrialResult is what one run measured.
 
-export type ScenarioName = 'bulk' | 'chatty' | 'many' | 'rpc' | 'crashloop' | 'deps';
+export type ScenarioName = 'bulk' | 'chatty' | 'many' | 'rpc' | 'crashloop' | 'deps' | 'scale';
 
 export interface ProgramSpec {
   /** program name: w0, w1, … (supervisord's [program:wN]) */

@@ -25,9 +25,9 @@ import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
 export const SUPERVISORD = '/usr/bin/supervisord';
 export const PYTHON = '/usr/bin/python3';
 
-/** many, rpc and crashloop measure the daemon from its launch: its programs start by themselves. */
+/** many, rpc, crashloop and scale measure the daemon from its launch: its programs start by themselves. */
 function autostarted(work: Work): boolean {
-  return work.kind === 'many' || work.kind === 'rpc' || work.kind === 'crashloop';
+  return work.kind === 'many' || work.kind === 'rpc' || work.kind === 'crashloop' || work.kind === 'scale';
 }
 
 /** The daemon's main log (logfile=), which scenarios may read. */

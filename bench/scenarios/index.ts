@@ -7,5 +7,6 @@ import type { Scenario } from './common.js';
 import { deps } from './deps.js';
 import { many } from './many.js';
 import { rpc } from './rpc.js';
+import { scale } from './scale.js';
 
-export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many, rpc, crashloop, deps };
+export const SCENARIOS: Record<ScenarioName, Scenario> = { bulk, chatty, many, rpc, crashloop, deps, scale };

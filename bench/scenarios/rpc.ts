@@ -32,7 +32,7 @@ const LATENCY_MS = 6000;
 /** The throughput window. */
 const RATE_MS = 3000;
 
-interface Target {
+export interface Target {
   /** what the errors call it */
   what: string;
   method: 'POST' | 'GET';
@@ -41,19 +41,19 @@ interface Target {
 }
 
 const rpcTarget = (method: string): Target => ({ what: method, method: 'POST', path: '/RPC2', body: serializeMethodCall(method, []) });
-const TARGETS: Record<string, Target> = {
+export const TARGETS: Record<string, Target> = {
   getAllProcessInfo: rpcTarget('supervisor.getAllProcessInfo'),
   getAllProcessStats: rpcTarget('fastvisor.getAllProcessStats'),
   metrics: { what: 'GET /metrics', method: 'GET', path: '/metrics' },
 };
 
-interface Reply {
+export interface Reply {
   status: number;
   body: Buffer;
 }
 
 /** The target's request over the unix socket; resolves when the last byte of the reply is in. */
-function post(socketPath: string, agent: http.Agent, keep: boolean, t: Target): Promise<Reply> {
+export function post(socketPath: string, agent: http.Agent, keep: boolean, t: Target): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers = t.body ? { 'Content-Type': 'text/xml', 'Content-Length': t.body.length } : {};
     const req = http.request(

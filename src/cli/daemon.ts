@@ -245,7 +245,9 @@ export class Daemon implements DaemonControl {
       core: this.core,
       clock: this.clock,
       log: this.log,
-      env: process.env,
+      // A copy, as Python's os.environ is: enumerating process.env asks getenv()
+      // for every variable, and each spawn builds its child's environment from it.
+      env: { ...process.env },
       serverurl: this.model.serverurl,
     });
     try {

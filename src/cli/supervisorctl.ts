@@ -16,7 +16,11 @@ export function defaultIo(): CtlIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use: making process.stdin sets up a stream (a pipe, a TTY) that a
+    // one-shot command without a password prompt never reads.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
     progname: process.argv[1] ?? 'supervisorctl',

@@ -18,6 +18,11 @@ const PY_SPACE = new Set([
   0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
+/** A UTF-16 code unit str.isspace() is true for; printable ASCII answers without the set. */
+function isSpaceCode(c: number): boolean {
+  return c > 0x20 && c < 0x7f ? false : PY_SPACE.has(c);
+}
+
 export function pyIsSpace(ch: string): boolean {
   return ch.length > 0 && PY_SPACE.has(ch.codePointAt(0)!);
 }
@@ -25,15 +30,15 @@ export function pyIsSpace(ch: string): boolean {
 export function pyStrip(s: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && PY_SPACE.has(s.charCodeAt(a))) a++;
-  while (b > a && PY_SPACE.has(s.charCodeAt(b - 1))) b--;
-  return s.slice(a, b);
+  while (a < b && isSpaceCode(s.charCodeAt(a))) a++;
+  while (b > a && isSpaceCode(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 export function pyRstrip(s: string): string {
   let b = s.length;
-  while (b > 0 && PY_SPACE.has(s.charCodeAt(b - 1))) b--;
-  return s.slice(0, b);
+  while (b > 0 && isSpaceCode(s.charCodeAt(b - 1))) b--;
+  return b === s.length ? s : s.slice(0, b);
 }
 
 // str.isprintable() is false for these categories (except the plain space).

@@ -85,6 +85,9 @@ const COMMENT_PREFIXES = ['#', ';'];
 // that finds a real comment, so in `a=x#y #z ;w` the `;` wins over the `#`
 // before it (the value is `x#y #z`).
 function commentStart(line: string): number {
+  // Most lines hold neither prefix: nothing to search (a config of thousands of
+  // programs is read by every supervisorctl command).
+  if (line.indexOf(';') < 0 && line.indexOf('#') < 0) return Infinity;
   let start = Infinity;
   let pending = INLINE_COMMENT_PREFIXES.map((p) => [p, -1] as [string, number]);
   while (start === Infinity && pending.length > 0) {
@@ -102,6 +105,13 @@ function commentStart(line: string): number {
   return start;
 }
 
+/** The first '=' or ':', or -1. */
+function delimiterAt(value: string): number {
+  const eq = value.indexOf('=');
+  const colon = value.indexOf(':');
+  return eq < 0 ? colon : colon < 0 ? eq : Math.min(eq, colon);
+}
+
 function indentOf(line: string): number {
   let i = 0;
   while (i < line.length && pyIsSpace(line[i]!)) i++;
@@ -114,20 +124,6 @@ function sectionHeader(value: string): string | undefined {
   if (value[0] !== '[') return undefined;
   const close = value.lastIndexOf(']');
   return close >= 2 ? value.slice(1, close) : undefined;
-}
-
-/** Python's file iteration in text mode: universal newlines, each line keeps its '\n'. */
-function lines(text: string): string[] {
-  const t = text.replace(/\r\n?/g, '\n');
-  const out: string[] = [];
-  let at = 0;
-  while (at < t.length) {
-    const nl = t.indexOf('\n', at);
-    const end = nl < 0 ? t.length : nl + 1;
-    out.push(t.slice(at, end));
-    at = end;
-  }
-  return out;
 }
 
 /**
@@ -144,10 +140,17 @@ export function readIni(text: string, file: string, doc: IniDocument = newIniDoc
   const pending: Array<{ option: IniOption; parts: string[] }> = [];
   const errors: Array<{ line: number; text: string }> = [];
 
-  const all = lines(text);
-  for (let n = 0; n < all.length; n++) {
-    const line = all[n]!;
-    const lineno = n + 1;
+  // Python's file iteration in text mode: universal newlines, each line keeps its '\n'.
+  // Walked in place rather than split into an array first: every supervisorctl command
+  // reads the whole file, thousands of programs included.
+  const t = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  let lineno = 0;
+  for (let at = 0; at < t.length; ) {
+    const nl = t.indexOf('\n', at);
+    const end = nl < 0 ? t.length : nl + 1;
+    const line = t.slice(at, end);
+    at = end;
+    lineno++;
     const start = commentStart(line);
     const value = pyStrip(start === Infinity ? line : line.slice(0, start));
     if (!value) {
@@ -176,7 +179,7 @@ export function readIni(text: string, file: string, doc: IniDocument = newIniDoc
       continue;
     }
     if (!cursect) throw new MissingSectionHeaderError(file, lineno, line);
-    const delim = value.search(/[=:]/);
+    const delim = delimiterAt(value);
     if (delim < 0) {
       errors.push({ line: lineno, text: line });
       continue;
@@ -192,7 +195,7 @@ export function readIni(text: string, file: string, doc: IniDocument = newIniDoc
     cursect.set(optname, option);
   }
   // _join_multiline_values
-  for (const { option, parts } of pending) option.value = pyRstrip(parts.join('\n'));
+  for (const { option, parts } of pending) option.value = pyRstrip(parts.length === 1 ? parts[0]! : parts.join('\n'));
   if (errors.length > 0) throw new ParsingError(file, errors);
   return doc;
 }

@@ -4,7 +4,7 @@
 // password are set, one kept-alive connection, and the same exceptions.
 import http from 'node:http';
 
-import { parseMethodResponse, serializeMethodCall, XmlRpcParseError, XmlRpcSerializeError } from '../rpc/codec.js';
+import { parseMethodResponseText, serializeMethodCall, XmlRpcParseError, XmlRpcSerializeError } from '../rpc/codec.js';
 import type { XmlRpcValue } from '../rpc/codec.js';
 import { Fault, fromNodeError, NotSupervisorError, ProtocolError, PyException } from './errors.js';
 
@@ -104,7 +104,7 @@ export class RpcClient {
     try {
       // Invalid UTF-8 becomes U+FFFD instead of failing the call: supervisord 4.2.5
       // answers 500 there anyway, and a daemon that sends it should not cost us the reply.
-      reply = parseMethodResponse(Buffer.from(data.toString('utf8'), 'utf8'));
+      reply = parseMethodResponseText(data.toString('utf8'));
     } catch (e) {
       if (e instanceof XmlRpcParseError) {
         throw new NotSupervisorError(this.creds.serverurl, `its reply to POST /RPC2 is not XML-RPC: ${e.message}`);
@@ -125,14 +125,18 @@ export class RpcClient {
     const where = 'unix' in this.endpoint ? { socketPath: this.endpoint.unix } : this.endpoint;
     return new Promise((resolve, reject) => {
       let responded = false;
+      // servername: never TLS. Without it the agent works out a TLS server name from the
+      // host, compiling net.isIP's large IPv6 expression: ms a one-shot command pays.
+      const options: http.RequestOptions & { servername: string } = {
+        ...where,
+        servername: '',
+        method: 'POST',
+        path: '/RPC2',
+        agent: this.agent,
+        headers: { ...this.headers, 'Content-Length': String(body.length) },
+      };
       const req = http.request(
-        {
-          ...where,
-          method: 'POST',
-          path: '/RPC2',
-          agent: this.agent,
-          headers: { ...this.headers, 'Content-Length': String(body.length) },
-        },
+        options,
         (res) => {
           responded = true;
           const status = res.statusCode ?? 0;

@@ -75,6 +75,12 @@ export class Controller {
     (this.messagesToStderr ? this.io.stderr : this.io.stdout).write(message + '\n');
   }
 
+  /** output() of each line, in one write: the status of thousands of processes is not thousands of writes. */
+  outputLines(lines: readonly string[]): void {
+    if (this.silenced || lines.length === 0) return;
+    (this.messagesToStderr ? this.io.stderr : this.io.stdout).write(lines.join('\n') + '\n');
+  }
+
   /** A proxy for the supervisor namespace; a bad serverurl raises here, as in Python. */
   getSupervisor(): Proxy {
     return new Proxy(this.client(), 'supervisor');

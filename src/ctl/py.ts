@@ -23,8 +23,12 @@ export function pySplit(s: string): string[] {
   return out;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** len() of a str: code points, not UTF-16 units. */
 export function pyLen(s: string): number {
+  // Without surrogates every UTF-16 unit is one code point.
+  if (!SURROGATE.test(s)) return s.length;
   let n = 0;
   for (const _ of s) n++;
   return n;

@@ -134,6 +134,109 @@ export function parseMethodResponse(body: XmlRpcBody, limits: Partial<ParseLimit
   return p.document('methodResponse', () => p.methodResponse()) as MethodResponse;
 }
 
+/**
+ * parseMethodResponse() of a body already decoded as text (a client that replaces invalid
+ * UTF-8 rather than refusing it). The reply as Python's Marshaller writes it is read by
+ * a few sticky regular expressions (native code, fast even before the JIT has warmed
+ * up: supervisorctl parses one reply and exits); anything else goes to the full parser.
+ */
+export function parseMethodResponseText(text: string, limits: Partial<ParseLimits> = {}): MethodResponse {
+  const all: ParseLimits = { maxBytes: MAX_RESPONSE_BYTES, maxDepth: MAX_DEPTH, maxValues: MAX_VALUES, ...limits };
+  const src = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r\n?/g, '\n');
+  if (src.length <= all.maxBytes / 3) {
+    const fast = new CanonicalReply(src, all).read();
+    if (fast) return fast;
+  }
+  return parseMethodResponse(Buffer.from(text, 'utf8'), limits);
+}
+
+const REPLY_HEAD = /<\?xml version=(?:'1\.0'|"1\.0")\?>\n?<methodResponse>\n?<params>\n?<param>\n?/y;
+const REPLY_TAIL = /<\/param>\n?<\/params>\n?<\/methodResponse>\n?$/y;
+const SCALAR = /<value><(string|int|i4|boolean)>([^<]*)<\/\1><\/value>\n?/y;
+const ARRAY_OPEN = /<value><array><data>\n?/y;
+const ARRAY_CLOSE = /<\/data><\/array><\/value>\n?/y;
+const STRUCT_OPEN = /<value><struct>\n?/y;
+const STRUCT_CLOSE = /<\/struct><\/value>\n?/y;
+const MEMBER_OPEN = /<member>\n?<name>([^<&]*)<\/name>\n?/y;
+const MEMBER_CLOSE = /<\/member>\n?/y;
+
+/**
+ * A reply in the exact shape xmlrpc.client's Marshaller (and ours) writes: one param of
+ * strings, ints, booleans, arrays and structs, newlines where it puts them. read() gives
+ * what Parser gives for it, or undefined at the first thing outside that shape, the
+ * limits included: the full parser then reads the body and reports the error, if any.
+ */
+class CanonicalReply {
+  private pos = 0;
+  private values = 0;
+
+  constructor(
+    private readonly src: string,
+    private readonly limits: ParseLimits,
+  ) {}
+
+  read(): MethodResponse | undefined {
+    if (!this.eat(REPLY_HEAD)) return undefined;
+    const v = this.value(0);
+    if (v === undefined || !this.eat(REPLY_TAIL)) return undefined;
+    return { kind: 'params', params: [v] };
+  }
+
+  private eat(re: RegExp): RegExpExecArray | null {
+    re.lastIndex = this.pos;
+    const m = re.exec(this.src);
+    if (m) this.pos = re.lastIndex;
+    return m;
+  }
+
+  private value(depth: number): XmlRpcValue | undefined {
+    if (++this.values > this.limits.maxValues) return undefined;
+    const scalar = this.eat(SCALAR);
+    if (scalar) return scalarOf(scalar[1]!, scalar[2]!);
+    if (depth >= this.limits.maxDepth) return undefined;
+    if (this.eat(ARRAY_OPEN)) {
+      const out: XmlRpcValue[] = [];
+      while (!this.eat(ARRAY_CLOSE)) {
+        const v = this.value(depth + 1);
+        if (v === undefined) return undefined;
+        out.push(v);
+      }
+      return out;
+    }
+    if (this.eat(STRUCT_OPEN)) {
+      const out: XmlRpcStruct = {};
+      while (!this.eat(STRUCT_CLOSE)) {
+        const member = this.eat(MEMBER_OPEN);
+        // __proto__ would set the prototype: the full parser defines it as data instead.
+        if (!member || member[1] === '__proto__') return undefined;
+        const v = this.value(depth + 1);
+        if (v === undefined || !this.eat(MEMBER_CLOSE)) return undefined;
+        out[member[1]!] = v;
+      }
+      return out;
+    }
+    return undefined;
+  }
+}
+
+/** What Parser.typed() makes of these leaf elements; undefined where it would refuse them. */
+function scalarOf(tag: string, raw: string): XmlRpcValue | undefined {
+  let text = raw;
+  if (raw.includes('&')) {
+    try {
+      text = decodeEntities(raw);
+    } catch {
+      return undefined;
+    }
+  }
+  if (tag === 'string') return text;
+  if (tag === 'boolean') return text === '1';
+  const m = INT.exec(text);
+  const n = m ? Number(m[1]!.replace(/_/g, '')) : NaN;
+  if (!Number.isSafeInteger(n)) return undefined;
+  return n === 0 ? 0 : n;
+}
+
 interface OpenTok {
   t: 'open';
   name: string;

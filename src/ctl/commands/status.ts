@@ -16,8 +16,7 @@ export const status: Command = {
     if (json) return statusJson(ctl, words.filter((w) => w !== JSON_FLAG));
     const { infos, errors } = await select(ctl, words);
     if (!infos) return;
-    for (const e of errors) ctl.output(e);
-    for (const line of statusLines(infos, ctl.color)) ctl.output(line);
+    ctl.outputLines([...errors, ...statusLines(infos, ctl.color)]);
   },
   help(ctl) {
     ctl.output('status <name>\t\tGet status for a single process');
