@@ -422,8 +422,18 @@ export class Supervisor {
         timer?.cancel();
         timer = clock.setTimer(now + STOP_POLL_MS, pump);
       };
-      // React to each stop at once; the timer covers the reports.
-      off = this.onStateChange(() => queueMicrotask(pump));
+      // React to stops at once, the timer covers the reports. One pump for
+      // all the changes of a batch: a pump walks every process, so one per
+      // change made a shutdown of N processes cost N² (seconds at 2000).
+      let pumpQueued = false;
+      off = this.onStateChange(() => {
+        if (pumpQueued) return;
+        pumpQueued = true;
+        queueMicrotask(() => {
+          pumpQueued = false;
+          pump();
+        });
+      });
       pump();
     }).finally(() => {
       this.stopping = null;
