@@ -51,6 +51,14 @@ function order(d: Daemon): string[] {
   return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
 }
 
+/** The record once it holds at least n lines: a child writes its line after it is RUNNING (startsecs=0) at the earliest. */
+function orderOf(d: Daemon, n: number, keep: (l: string) => boolean = () => true): Promise<string[]> {
+  return pollUntil(() => {
+    const o = order(d).filter(keep);
+    return o.length >= n ? o : null;
+  }, { what: `${n} lines in the order record` });
+}
+
 /** Main-log lines without their time stamp. */
 const logLines = (d: Daemon): string[] =>
   d
@@ -115,7 +123,7 @@ depends_on=api
       statusLine('migrate', 'STARTING', 'waiting for db to be healthy (health starting)'),
       statusLine('web', 'STARTING', 'waiting for api to be running (STARTING)'),
     ]);
-    expect(order(d)).toEqual(['start db']);
+    expect(await orderOf(d, 1)).toEqual(['start db']);
 
     // db healthy: migrate starts (startsecs=0: RUNNING), api now waits for it alone.
     appendFileSync(path.join(d.dir, 'order'), 'go db\n');
@@ -129,7 +137,7 @@ depends_on=api
     writeFileSync(path.join(d.dir, 'migrate.go'), '');
     await waitState(d, 'web', 'RUNNING');
     expect(await processInfo(d, 'migrate')).toMatchObject({ statename: 'EXITED', exitstatus: 0 });
-    expect(order(d)).toEqual(['start db', 'go db', 'start migrate', 'go migrate', 'done migrate', 'start api', 'start web']);
+    expect(await orderOf(d, 7)).toEqual(['start db', 'go db', 'start migrate', 'go migrate', 'done migrate', 'start api', 'start web']);
     const log = logLines(d);
     expect(log.indexOf("INFO spawned: 'api' with pid " + (await processInfo(d, 'api')).pid)).toBeGreaterThan(log.indexOf('INFO exited: migrate (exit status 0; expected)'));
 
@@ -156,7 +164,7 @@ depends_on=db
     expect(r.stdout).toBe('web: started\n');
     expect((await processInfo(d, 'web')).statename).toBe('RUNNING');
     expect((await processInfo(d, 'db')).statename).toBe('RUNNING');
-    expect(order(d)).toEqual(['start db', 'start web']);
+    expect(await orderOf(d, 2)).toEqual(['start db', 'start web']);
     const pulled = logIndex(d, 'INFO starting db: web depends on it');
     const dbUp = logIndex(d, 'INFO success: db entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)', pulled);
     const webSpawned = logLines(d).findIndex((l) => l.startsWith("INFO spawned: 'web' with pid "));
@@ -191,7 +199,7 @@ depends_on=db
     // db goes on starting; web stays down (a stop is a stop).
     await waitState(d, 'db', 'RUNNING');
     expect((await processInfo(d, 'web')).statename).toBe('STOPPED');
-    expect(order(d)).toEqual(['start db']);
+    expect(await orderOf(d, 1)).toEqual(['start db']);
   });
 
   it('a FATAL dependency, and an :exited one-shot with an unexpected status, fail their dependents with the reason', async () => {
@@ -260,7 +268,7 @@ depends_on=db
     expect(log).not.toContain('INFO starting db_0: web depends on it');
     const db1Up = logIndex(d, 'INFO success: db_1 entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)');
     expect(log.findIndex((l) => l.startsWith("INFO spawned: 'web' with pid "))).toBeGreaterThan(db1Up);
-    expect(order(d)).toEqual(['start db_0', 'start db_1', 'start web']);
+    expect(await orderOf(d, 3)).toEqual(['start db_0', 'start db_1', 'start web']);
   });
 
   it('stop all, reload and stop <group>: dependents first, one at a time; start all and the reload: dependencies first; g:* means every process of group g', async () => {
@@ -306,7 +314,7 @@ programs=a,b,c
     const ys = (): string[] => order(d).filter((l) => l.endsWith(' y'));
     const abc = (): string[] => order(d).filter((l) => !l.endsWith(' x') && !l.endsWith(' y'));
     // x waits for every process of group g (g:*).
-    expect(order(d).filter((l) => !l.endsWith(' y'))).toEqual(['start a', 'start b', 'start c', 'start x']);
+    expect(await orderOf(d, 4, (l) => !l.endsWith(' y'))).toEqual(['start a', 'start b', 'start c', 'start x']);
 
     const stopAll = supervisorctl(d.conf, ['stop', 'all']);
     expect(stopAll.stdout.trimEnd().split('\n').sort()).toEqual(['g:a: stopped', 'g:b: stopped', 'g:c: stopped', 'x: stopped', 'y: stopped']);
@@ -371,7 +379,7 @@ depends_on=db
     expect(supervisorctl(d.conf, ['start', 'db']).stdout).toBe('db: started\n');
     const web2 = await waitState(d, 'web', 'RUNNING');
     expect(web2.pid).not.toBe(web1.pid);
-    expect(order(d).filter((l) => l.startsWith('start '))).toEqual(['start db', 'start web', 'start db', 'start web']);
+    expect(await orderOf(d, 4, (l) => l.startsWith('start '))).toEqual(['start db', 'start web', 'start db', 'start web']);
   });
 
   it('a start by hand pulls in a FATAL dependency too (it is down), and the dependent starts once it runs', async () => {
@@ -394,7 +402,7 @@ depends_on=db
     const r = supervisorctl(d.conf, ['start', 'web']);
     expect({ stdout: r.stdout, db: (await processInfo(d, 'db')).statename }).toEqual({ stdout: 'web: started\n', db: 'RUNNING' });
     expect(logLines(d)).toContain('INFO starting db: web depends on it');
-    expect(order(d)).toEqual(['start db', 'start web']);
+    expect(await orderOf(d, 2)).toEqual(['start db', 'start web']);
   });
 
   it('restart_dependents: the dependency SIGKILLed by pid comes back and its dependent is restarted after it (new pid); a stop by hand stops the dependent', async () => {
@@ -427,6 +435,7 @@ startsecs=0
     expect(db2.pid).not.toBe(db1.pid);
     expect(isAlive(web1.pid)).toBe(false);
     // web was stopped (its trap ran), and started again only once db was back.
+    await orderOf(d, 2, (l) => l === 'start web');
     const o = dbweb();
     expect(o.slice(0, 2)).toEqual(['start db', 'start web']);
     expect(o.filter((l) => l === 'start web')).toHaveLength(2);
@@ -469,7 +478,7 @@ depends_on=db
     const log = logLines(d);
     expect(log).toContain('WARN restarting web: db restarted (restart_dependents)');
     expect(log).toContain('INFO gave up: web entered FATAL state, dependency db exited (depends_on db)');
-    expect(order(d)).toEqual(['start db', 'start web', 'stop web', 'stopped web']);
+    expect(await orderOf(d, 4)).toEqual(['start db', 'start web', 'stop web', 'stopped web']);
   });
 });
 
