@@ -90,7 +90,7 @@ function allCompressed(base: string): boolean {
 }
 
 describe('fastvisor: log rotation by time, compression, retention, rotate now', () => {
-  it('rotate_every=1s with gzip (stdout) and with json lines (stderr): every byte recoverable, in order, lines whole', async () => {
+  it('rotate_every=1s with maxbytes and gzip (stdout), with json lines (stderr): every byte recoverable, in order, lines whole', async () => {
     const dir = tmpDir('fv-rot-');
     const script = talker(dir);
     const d = await startDaemon(
@@ -100,7 +100,7 @@ command=python3 -u ${script}
 startsecs=0
 autorestart=false
 stdout_logfile=%(here)s/out.log
-stdout_logfile_maxbytes=0
+stdout_logfile_maxbytes=1KB
 stdout_logfile_backups=50
 stdout_logfile_rotate_every=1s
 stdout_logfile_compress=gzip
@@ -115,7 +115,15 @@ stderr_logfile_format=json
     await waitState(d, 'talk', 'RUNNING');
     const out = path.join(dir, 'out.log');
     const err = path.join(dir, 'err.log');
-    await pollUntil(() => readFileSync(err, 'utf8').includes('"line":"DONE"') && readFileSync(out, 'latin1').includes('DONE\n'), {
+    // (a rotation renames the file before it opens the new one: a read may find no file for a moment)
+    const read = (f: string): string => {
+      try {
+        return readFileSync(f, 'latin1');
+      } catch {
+        return '';
+      }
+    };
+    await pollUntil(() => read(err).includes('"line":"DONE"') && read(out).includes('DONE\n'), {
       timeout: 30_000,
       what: 'DONE in both logs',
     });
@@ -124,6 +132,9 @@ stderr_logfile_format=json
     const o = recovered(out, { gz: true });
     expect(o.names.length).toBeGreaterThanOrEqual(3);
     expect(Buffer.concat(o.files).equals(expectedStdout())).toBe(true);
+    // Both rules: no file past maxbytes (split there exactly), and more files than size alone makes.
+    for (const f of o.files) expect(f.length).toBeLessThanOrEqual(1024);
+    expect(o.files.length).toBeGreaterThan(Math.ceil(expectedStdout().length / 1024));
 
     const e = recovered(err, { gz: false });
     expect(e.names.length).toBeGreaterThanOrEqual(3);
