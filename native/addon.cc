@@ -641,6 +641,17 @@ Napi::Value ReopenSinks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), get(info)->loop.reopen_sinks(id));
 }
 
+// Tests: nextRotationBoundary('hourly'|'daily'|'weekly', wallSecs) -> epoch seconds (local time).
+Napi::Value NextRotationBoundary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    return usage(env, "Usage: nextRotationBoundary(every: 'hourly'|'daily'|'weekly', wallSecs: number)");
+  std::string w = info[0].As<Napi::String>().Utf8Value();
+  RotateEvery e = w == "hourly" ? RotateEvery::kHourly : w == "daily" ? RotateEvery::kDaily : w == "weekly" ? RotateEvery::kWeekly : RotateEvery::kNone;
+  if (e == RotateEvery::kNone) return usage(env, "nextRotationBoundary: every must be hourly, daily or weekly");
+  return Napi::Number::New(env, static_cast<double>(next_calendar_boundary(e, info[1].As<Napi::Number>().Int64Value())));
+}
+
 Napi::Value RotateSink(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: rotateSink(sink: number)");
   return Napi::Number::New(info.Env(), get(info)->loop.rotate_sink(info[0].As<Napi::Number>().Uint32Value()));
@@ -881,6 +892,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
   exports.Set("rotateSink", Napi::Function::New(env, RotateSink));
+  exports.Set("nextRotationBoundary", Napi::Function::New(env, NextRotationBoundary));
   exports.Set("backupJobsPending", Napi::Function::New(env, BackupJobsPending));
   exports.Set("syslogConfigure", Napi::Function::New(env, SyslogConfigure));
   exports.Set("writeSyslog", Napi::Function::New(env, WriteSyslog));

@@ -33,6 +33,7 @@ interface Addon {
   childCounters(child: number): [number, number, number] | null;
   openSink(path: string, maxbytes: number, backups: number, format?: LineFormatSpec, rotation?: LogRotationSpec): { sink: number } | { errno: number };
   rotateSink(sink: number): number;
+  nextRotationBoundary(every: 'hourly' | 'daily' | 'weekly', wallSecs: number): number;
   backupJobsPending(): number;
   closeSink(sink: number): void;
   sinkCounters(sink: number, out: Float64Array): boolean;
@@ -118,6 +119,11 @@ export interface LogRotationSpec {
  */
 export function formatLines(format: LineFormatSpec, chunks: Array<[Buffer, number, number, number?]>, flushAll = false): Buffer {
   return addon.formatLines(format, chunks, flushAll);
+}
+
+/** Tests: the next hourly / daily / weekly (Monday) boundary after wallSecs, in the local time zone (TZ). */
+export function nextRotationBoundary(every: 'hourly' | 'daily' | 'weekly', wallSecs: number): number {
+  return addon.nextRotationBoundary(every, wallSecs);
 }
 
 export interface UserInfo {
