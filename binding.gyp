@@ -13,6 +13,7 @@
         "native/user.cc",
         "native/io_loop.cc",
         "native/logfile.cc",
+        "native/compress.cc",
         "native/syslog.cc",
         "native/line_format.cc",
         "native/notify.cc",

@@ -539,7 +539,44 @@ bool read_line_format(Napi::Value v, LineFormatSpec* spec) {
   return true;
 }
 
-// openSink(path, maxbytes, backups, format?) -> { sink } | { errno }
+// Rotation options from JS: { every?: 'hourly'|'daily'|'weekly'|seconds,
+// maxAge?: seconds, compress?: 'gzip'|'none' }. False for anything else.
+bool read_rotation(Napi::Value v, RotationSpec* spec) {
+  if (!v.IsObject()) return false;
+  auto o = v.As<Napi::Object>();
+  if (o.Has("every") && !o.Get("every").IsUndefined()) {
+    auto e = o.Get("every");
+    if (e.IsNumber()) {
+      double n = e.As<Napi::Number>().DoubleValue();
+      if (!(n >= 1 && n <= 1e9)) return false;
+      spec->every = RotateEvery::kSeconds;
+      spec->every_s = static_cast<int64_t>(n);
+    } else if (e.IsString()) {
+      std::string w = e.As<Napi::String>().Utf8Value();
+      if (w == "hourly") spec->every = RotateEvery::kHourly;
+      else if (w == "daily") spec->every = RotateEvery::kDaily;
+      else if (w == "weekly") spec->every = RotateEvery::kWeekly;
+      else return false;
+    } else {
+      return false;
+    }
+  }
+  if (o.Has("maxAge") && !o.Get("maxAge").IsUndefined()) {
+    if (!o.Get("maxAge").IsNumber()) return false;
+    double a = o.Get("maxAge").As<Napi::Number>().DoubleValue();
+    if (!(a >= 0 && a <= 1e12)) return false;
+    spec->max_age_s = static_cast<int64_t>(a);
+  }
+  if (o.Has("compress") && !o.Get("compress").IsUndefined()) {
+    if (!o.Get("compress").IsString()) return false;
+    std::string c = o.Get("compress").As<Napi::String>().Utf8Value();
+    if (c == "gzip") spec->gzip = true;
+    else if (c != "none") return false;
+  }
+  return true;
+}
+
+// openSink(path, maxbytes, backups, format?, rotation?) -> { sink } | { errno }
 Napi::Value OpenSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
@@ -549,6 +586,9 @@ Napi::Value OpenSink(const Napi::CallbackInfo& info) {
   LineFormatSpec format;
   if (info.Length() > 3 && !info[3].IsUndefined() && !read_line_format(info[3], &format))
     return usage(env, "openSink: format must be { mode: 'raw'|'timestamped'|'json'|'prefixed', time?: 'rfc3339'|'local', maxLine?: number, program?, process?, group?, stream? }");
+  RotationSpec rotation;
+  if (info.Length() > 4 && !info[4].IsUndefined() && !read_rotation(info[4], &rotation))
+    return usage(env, "openSink: rotation must be { every?: 'hourly'|'daily'|'weekly'|seconds, maxAge?: seconds, compress?: 'gzip'|'none' }");
   double maxbytes = info[1].As<Napi::Number>().DoubleValue();
   int err = 0;
   auto sink = get(info)->loop.open_sink(path, maxbytes > 0 ? static_cast<uint64_t>(maxbytes) : 0,
@@ -556,6 +596,7 @@ Napi::Value OpenSink(const Napi::CallbackInfo& info) {
   if (!sink) return errno_result(env, err);
   // Before JS has the id, so before any child or write can reach the sink.
   sink->set_format(format);
+  sink->set_rotation(rotation, get(info)->loop.backup_worker(), -1);
   auto res = Napi::Object::New(env);
   res.Set("sink", sink->id());
   return res;
@@ -598,6 +639,27 @@ Napi::Value WriteSink(const Napi::CallbackInfo& info) {
 Napi::Value ReopenSinks(const Napi::CallbackInfo& info) {
   uint32_t id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
   return Napi::Number::New(info.Env(), get(info)->loop.reopen_sinks(id));
+}
+
+// Tests: nextRotationBoundary('hourly'|'daily'|'weekly', wallSecs) -> epoch seconds (local time).
+Napi::Value NextRotationBoundary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    return usage(env, "Usage: nextRotationBoundary(every: 'hourly'|'daily'|'weekly', wallSecs: number)");
+  std::string w = info[0].As<Napi::String>().Utf8Value();
+  RotateEvery e = w == "hourly" ? RotateEvery::kHourly : w == "daily" ? RotateEvery::kDaily : w == "weekly" ? RotateEvery::kWeekly : RotateEvery::kNone;
+  if (e == RotateEvery::kNone) return usage(env, "nextRotationBoundary: every must be hourly, daily or weekly");
+  return Napi::Number::New(env, static_cast<double>(next_calendar_boundary(e, info[1].As<Napi::Number>().Int64Value())));
+}
+
+Napi::Value RotateSink(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: rotateSink(sink: number)");
+  return Napi::Number::New(info.Env(), get(info)->loop.rotate_sink(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+// Tests and benchmarks: backups waiting for (or under) compression or pruning.
+Napi::Value BackupJobsPending(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(get(info)->loop.backup_worker()->pending()));
 }
 
 Napi::Value ClearSink(const Napi::CallbackInfo& info) {
@@ -829,6 +891,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSink", Napi::Function::New(env, WriteSink));
   exports.Set("reopenSinks", Napi::Function::New(env, ReopenSinks));
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
+  exports.Set("rotateSink", Napi::Function::New(env, RotateSink));
+  exports.Set("nextRotationBoundary", Napi::Function::New(env, NextRotationBoundary));
+  exports.Set("backupJobsPending", Napi::Function::New(env, BackupJobsPending));
   exports.Set("syslogConfigure", Napi::Function::New(env, SyslogConfigure));
   exports.Set("writeSyslog", Napi::Function::New(env, WriteSyslog));
   exports.Set("syslogCounters", Napi::Function::New(env, SyslogCountersJs));

@@ -330,6 +330,7 @@ std::shared_ptr<LogSink> IoLoop::find_sink(uint32_t id) {
 }
 
 int IoLoop::reopen_sinks(uint32_t id) { return post_sync(Cmd::kReopen, id); }
+int IoLoop::rotate_sink(uint32_t id) { return id == 0 ? -ENOENT : post_sync(Cmd::kRotate, id); }
 
 uint32_t IoLoop::open_notify(const std::string& path, const NotifyOwner& owner, int* err) {
   // Only the I/O thread's loop reads it: one not running would never.
@@ -582,6 +583,7 @@ void IoLoop::run_commands() {
         break;
       }
       case Cmd::kReopen:
+      case Cmd::kRotate:
       case Cmd::kClear: {
         std::vector<std::shared_ptr<LogSink>> targets;
         {
@@ -595,7 +597,9 @@ void IoLoop::run_commands() {
           }
         }
         for (auto& s : targets) {
-          int rc = cmd.cmd == Cmd::kClear ? s->clear(this) : s->reopen(this);
+          int rc = cmd.cmd == Cmd::kClear    ? s->clear(this)
+                   : cmd.cmd == Cmd::kRotate ? s->rotate_now(now_ms_, this)
+                                             : s->reopen(this);
           if (rc < 0 && result == 0) result = rc;
         }
         break;

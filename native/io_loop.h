@@ -87,6 +87,9 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   std::shared_ptr<LogSink> find_sink(uint32_t id);
   // Synchronous: run on the I/O thread, wait for the result.
   int reopen_sinks(uint32_t id);  // id 0: every sink
+  int rotate_sink(uint32_t id);   // rotate now, whatever the size (fastvisorctl rotate)
+  // Where sinks post the after-work of their rotations (compression, retention).
+  BackupWorker* backup_worker() { return &backup_worker_; }
   // Appends bytes from JS (the daemon's own log) through the same rotation and
   // error handling as child output. Asynchronous, in call order.
   // pid: whose output it is (a formatted sink's json "pid"), 0 for none.
@@ -148,7 +151,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
     Channel ch[3];           // [1] stdout, [2] stderr
     std::shared_ptr<ChildShared> shared;
   };
-  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kSinkWrite, kSyslogWrite, kReapScan, kUnpark, kAddNotify, kCloseNotify, kStop };
+  enum class Cmd { kAddChild, kSpawnFailed, kStdinWake, kCloseStdin, kReopen, kClear, kRotate, kSinkWrite, kSyslogWrite, kReapScan, kUnpark, kAddNotify, kCloseNotify, kStop };
   struct SyncResult {
     std::mutex mu;
     std::condition_variable cv;
@@ -197,6 +200,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   void wake();
   int64_t now_ms() const { return now_ms_; }
 
+  // First, so destroyed last: every sink (and its raw pointer to it) is gone by then.
+  BackupWorker backup_worker_;
   std::unique_ptr<Backend> backend_;
   bool needs_sigchld_ = false;
   int batch_ms_ = 10;

@@ -14,12 +14,63 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
 namespace fv {
 namespace {
 constexpr int64_t kRetryMs = 1000;
+
+int64_t mono_now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string backup(const std::string& path, int k, bool gz = false) {
+  return path + "." + std::to_string(k) + (gz ? ".gz" : "");
+}
+
+// /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the daemon's own fd
+// N, or -1. open() of these fails with ENXIO when the fd is a socket
+// (systemd's journal stream, a parent's socketpair): dup it instead.
+int own_fd_named(const std::string& path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  const char* rest = nullptr;
+  if (path.rfind("/dev/fd/", 0) == 0) rest = path.c_str() + 8;
+  else if (path.rfind("/proc/self/fd/", 0) == 0) rest = path.c_str() + 14;
+  if (!rest || *rest < '0' || *rest > '9') return -1;
+  char* end = nullptr;
+  long n = strtol(rest, &end, 10);
+  return *end == '\0' && n >= 0 && n < (1L << 20) ? static_cast<int>(n) : -1;
+}
+}  // namespace
+
+int64_t next_calendar_boundary(RotateEvery every, int64_t wall_s) {
+  time_t t = static_cast<time_t>(wall_s);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  tm.tm_sec = 0;
+  tm.tm_min = 0;
+  if (every == RotateEvery::kHourly) {
+    tm.tm_hour += 1;
+  } else {
+    tm.tm_hour = 0;
+    int days = 1;
+    if (every == RotateEvery::kWeekly) {
+      days = (8 - tm.tm_wday) % 7;  // to the next Monday (tm_wday 1)
+      if (days == 0) days = 7;
+    }
+    tm.tm_mday += days;
+  }
+  tm.tm_isdst = -1;  // mktime decides, for the boundary's own date
+  int64_t next = static_cast<int64_t>(mktime(&tm));
+  // An hour repeated by a DST change could map back to the past.
+  return next > wall_s ? next : wall_s + 3600;
 }
 
 LogSink::LogSink(uint32_t id, std::string path, uint64_t maxbytes, int backups)
@@ -31,6 +82,11 @@ LogSink::~LogSink() {
 
 int LogSink::open_append(int extra_flags) {
   int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | extra_flags, 0644);
+  if (fd < 0 && errno == ENXIO) {
+    int own = own_fd_named(path_);
+    if (own >= 0) fd = fcntl(own, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) errno = ENXIO;  // the name's own error, not the dup's
+  }
   if (fd < 0) return -errno;
   struct stat st;
   if (fstat(fd, &st) == 0) {
@@ -66,6 +122,45 @@ void LogSink::healthy(SinkObserver* obs) {
 void LogSink::set_format(const LineFormatSpec& spec) {
   if (spec.mode == LineMode::kRaw) fmt_.reset();
   else fmt_ = std::make_unique<LineFormatter>(spec);
+}
+
+void LogSink::set_rotation(const RotationSpec& spec, BackupWorker* worker, int64_t now_ms) {
+  rot_ = spec;
+  worker_ = spec.gzip || spec.max_age_s > 0 ? worker : nullptr;
+  if (now_ms < 0) now_ms = mono_now_ms();
+  if (rot_.every == RotateEvery::kSeconds) next_mono_ms_ = now_ms + rot_.every_s * 1000;
+  else if (rot_.every != RotateEvery::kNone) next_wall_s_ = next_calendar_boundary(rot_.every, time(nullptr));
+  if (!worker_ || !rot_.gzip) return;
+  // Plain backups an earlier run left (stopped or crashed mid-compression).
+  for (int k = 1; k <= backups_; k++) {
+    struct stat st;
+    if (stat(backup(path_, k).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    worker_->post(BackupJob{path_, backups_, true, st.st_dev, st.st_ino, 0, names_});
+  }
+}
+
+// A time boundary passed. An empty file is not rotated (no empty backups from
+// a quiet program); its next boundary is simply the following one.
+bool LogSink::time_due(int64_t now_ms) {
+  if (rot_.every == RotateEvery::kNone) return false;
+  if (rot_.every == RotateEvery::kSeconds) {
+    if (now_ms < next_mono_ms_) return false;
+  } else if (static_cast<int64_t>(time(nullptr)) < next_wall_s_) {
+    return false;
+  }
+  schedule_next(now_ms);
+  return size_ > 0;
+}
+
+void LogSink::schedule_next(int64_t now_ms) {
+  if (rot_.every == RotateEvery::kSeconds) {
+    // Boundaries stay N s apart from the start of capture, whenever the
+    // rotation actually ran (lazily, at the first write after one).
+    const int64_t period = rot_.every_s * 1000;
+    if (next_mono_ms_ <= now_ms) next_mono_ms_ += ((now_ms - next_mono_ms_) / period + 1) * period;
+  } else if (rot_.every != RotateEvery::kNone) {
+    next_wall_s_ = next_calendar_boundary(rot_.every, time(nullptr));
+  }
 }
 
 void LogSink::feed(const uint8_t* p, size_t n, int pid, double wall_ms, int64_t now_ms, SinkObserver* obs) {
@@ -106,7 +201,12 @@ void LogSink::write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserve
     }
   }
   const bool rotating = maxbytes_ > 0 && regular_;
-  if (rotating && (rotate_pending_ || size_ >= maxbytes_) && now_ms >= retry_at_ms_) rotate(now_ms, obs);
+  // Time rotation is lazy: at the first write after a boundary, before it,
+  // so between two whole records in a formatted sink.
+  const bool timed = regular_ && rot_.every != RotateEvery::kNone && time_due(now_ms);
+  if ((timed || (rotating && (rotate_pending_ || size_ >= maxbytes_)) || (regular_ && rotate_pending_)) &&
+      now_ms >= retry_at_ms_)
+    rotate(now_ms, obs);
   // The failed rotation found the open file removed (rotate_failed).
   if (fd_ < 0) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
 
@@ -156,12 +256,29 @@ void LogSink::write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserve
 // fails, the old fd (now name.1) still takes the bytes: late rotation, no loss.
 int LogSink::rotate(int64_t now_ms, SinkObserver* obs) {
   rotate_pending_ = false;
+  struct stat old;
+  const bool have_old = worker_ && fd_ >= 0 && fstat(fd_, &old) == 0;
   if (backups_ > 0) {
+    // With a worker, names change under its mutex (compress.h): it holds it
+    // for a few renames and stats, never while compressing.
+    std::unique_lock<std::mutex> lock(*names_, std::defer_lock);
+    if (worker_) lock.lock();
+    if (rot_.gzip) {
+      // The oldest drops out whichever form it has; otherwise a stale
+      // NAME.N.gz would sit beside the NAME.N shifted onto it.
+      ::unlink(backup(path_, backups_).c_str());
+      ::unlink(backup(path_, backups_, true).c_str());
+    }
     char src[4096], dst[4096];
     for (int i = backups_ - 1; i >= 1; i--) {
       snprintf(src, sizeof src, "%s.%d", path_.c_str(), i);
       snprintf(dst, sizeof dst, "%s.%d", path_.c_str(), i + 1);
       if (::rename(src, dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
+      if (rot_.gzip) {
+        snprintf(src, sizeof src, "%s.%d.gz", path_.c_str(), i);
+        snprintf(dst, sizeof dst, "%s.%d.gz", path_.c_str(), i + 1);
+        if (::rename(src, dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
+      }
     }
     snprintf(dst, sizeof dst, "%s.1", path_.c_str());
     if (::rename(path_.c_str(), dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
@@ -170,6 +287,9 @@ int LogSink::rotate(int64_t now_ms, SinkObserver* obs) {
   // Keep writing to the old fd; try a fresh file again after the deadline.
   if (rc < 0) return rotate_failed(-rc, now_ms, obs);
   counters.rotations.fetch_add(1, std::memory_order_relaxed);
+  if (worker_ && backups_ > 0)
+    worker_->post(BackupJob{path_, backups_, rot_.gzip && have_old, have_old ? old.st_dev : 0,
+                            have_old ? old.st_ino : 0, rot_.max_age_s, names_});
   if (rotate_faulted_) {
     rotate_faulted_ = false;
     obs->sink_recovered(id_, 0, SinkOp::kRotate);
@@ -199,6 +319,13 @@ int LogSink::rotate_failed(int err, int64_t now_ms, SinkObserver* obs) {
     obs->sink_fault(id_, err, SinkOp::kRotate);
   }
   return -err;
+}
+
+int LogSink::rotate_now(int64_t now_ms, SinkObserver* obs) {
+  // Nothing to rotate: not a regular file (/dev/stdout), or none open (its
+  // fault episode reopens it at the next write).
+  if (fd_ < 0 || !regular_) return 0;
+  return rotate(now_ms, obs);
 }
 
 int LogSink::reopen(SinkObserver* obs) {

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "compress.h"
 #include "line_format.h"
 
 namespace fv {
@@ -24,6 +26,20 @@ struct SinkCounters {
   std::atomic<uint64_t> rotations{0};
   std::atomic<int32_t> fault_errno{0}; // the open episode's errno, 0 when healthy
 };
+
+// fastvisor's *_logfile_rotate_every / _max_age / _compress (none set: a
+// supervisord log, rotated by size alone).
+enum class RotateEvery : uint8_t { kNone = 0, kHourly, kDaily, kWeekly, kSeconds };
+struct RotationSpec {
+  RotateEvery every = RotateEvery::kNone;
+  int64_t every_s = 0;    // kSeconds: the period
+  int64_t max_age_s = 0;  // > 0: delete backups last written longer ago, at each rotation
+  bool gzip = false;      // compress each backup into NAME.k.gz (the BackupWorker)
+};
+
+// The next start of an hour, a day or a week (Monday 00:00) after wall_s, in
+// local time (a DST change moves the boundary with the clock). Epoch seconds.
+int64_t next_calendar_boundary(RotateEvery every, int64_t wall_s);
 
 // What a sink tells its owner; the I/O loop turns these into events for JS.
 class SinkObserver {
@@ -50,6 +66,15 @@ class LogSink {
   // formatted (line_format.h), and rotation never cuts one in two.
   void set_format(const LineFormatSpec& spec);
   bool formatted() const { return fmt_ != nullptr; }
+  // JS thread, right after open_initial: time rotation, retention and
+  // compression, their after-work posted to worker (which outlives the sink's
+  // use: the I/O loop owns both). Plain backups left by an earlier run (a
+  // crash mid-compression) are queued for compression at once.
+  void set_rotation(const RotationSpec& spec, BackupWorker* worker, int64_t now_ms);
+
+  // I/O thread: rotate now (fastvisorctl rotate), whatever the size. With
+  // backups 0 the file is truncated, as a size rotation does.
+  int rotate_now(int64_t now_ms, SinkObserver* obs);
 
   // I/O thread: a child's bytes (or JS's for it): formatted when a format is
   // set, else written as they are. pid: the writer (json's "pid").
@@ -77,6 +102,9 @@ class LogSink {
   int open_append(int extra_flags);
   void write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs, bool whole_lines);
   int rotate(int64_t now_ms, SinkObserver* obs);
+  bool time_due(int64_t now_ms);
+  void schedule_next(int64_t now_ms);
+  void shift_backups_locked();
   int rotate_failed(int err, int64_t now_ms, SinkObserver* obs);
   void drop(size_t n, int err, SinkOp op, SinkObserver* obs);
   void healthy(SinkObserver* obs);
@@ -93,6 +121,11 @@ class LogSink {
   int64_t retry_at_ms_ = 0;    // no open or rotation attempt before this
   bool rotate_pending_ = false;
   bool rotate_faulted_ = false;  // a rotation failure episode is open (reported once)
+  RotationSpec rot_;
+  BackupWorker* worker_ = nullptr;
+  std::shared_ptr<std::mutex> names_ = std::make_shared<std::mutex>();  // with the worker
+  int64_t next_mono_ms_ = 0;   // kSeconds: the next boundary on the loop's clock
+  int64_t next_wall_s_ = 0;    // calendar periods: the next boundary, epoch seconds
   std::unique_ptr<LineFormatter> fmt_;
   std::string fmt_out_;        // I/O thread: the formatted records of one feed
 };

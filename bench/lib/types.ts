@@ -24,6 +24,8 @@ export interface Work {
   /** rotation: 0 = never */
   maxbytes: number;
   backups: number;
+  /** rotate_every in seconds, for the peers that rotate by time (fastvisor-gzip); unset: none */
+  rotateEverySec?: number;
   /** seconds a program must stay up to count as RUNNING (many) */
   startsecs: number;
   /** TOKEN_VAR's value in every program's environment (see lib/procs.ts) */

@@ -32,6 +32,8 @@ export interface DriverConfig {
   token: string;
   /** line format of the logs (native/line_format.h); undefined: raw */
   format?: 'timestamped' | 'json';
+  /** time rotation and compression of the logs (LogRotationSpec); undefined: none */
+  rotation?: { every?: number; compress?: 'gzip' | 'none' };
   /** every program's sink opens this path instead of its log (Work.collect) */
   collect?: string;
 }
@@ -96,7 +98,12 @@ function spawnAll(): void {
   const t0 = performance.now();
   for (const p of cfg.programs) {
     const format = cfg.format ? { mode: cfg.format, program: p.name, process: p.name, group: p.name, stream: 'stdout' as const } : undefined;
-    const sink = core.openSink(cfg.collect ?? p.log, { maxbytes: cfg.maxbytes, backups: cfg.backups, ...(format ? { format } : {}) });
+    const sink = core.openSink(cfg.collect ?? p.log, {
+      maxbytes: cfg.maxbytes,
+      backups: cfg.backups,
+      ...(format ? { format } : {}),
+      ...(cfg.rotation ? { rotation: cfg.rotation } : {}),
+    });
     const s = core.spawn({ file: p.argv[0]!, argv: p.argv, env, stdout: { sink }, stderr: 'stdout' });
     const c: Running = { pid: s.pid, sink, spawnedAt: performance.now(), up: false };
     children.set(s.child, c);

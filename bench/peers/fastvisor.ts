@@ -10,10 +10,12 @@ import { Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { PeerDef, PeerSession, TrialContext, Work } from '../lib/types.js';
 import type { DriverConfig } from './fastvisor-driver.js';
 
-export function fastvisorPeer(name: string, batchMs?: number, format?: 'timestamped' | 'json'): PeerDef {
+export function fastvisorPeer(name: string, batchMs?: number, format?: 'timestamped' | 'json', compress?: 'gzip'): PeerDef {
   return {
     name,
-    describe: format
+    describe: compress
+      ? `fastvisor I/O core compressing every backup (stdout_logfile_compress=${compress}; the work's rotate_every when it sets one)`
+      : format
       ? `fastvisor I/O core writing ${format} lines (stdout_logfile_format=${format})`
       : batchMs === undefined
         ? 'fastvisor I/O core (src/native) at its default batchMs (10 in src/native/index.ts), driven by bench/peers/fastvisor-driver.ts'
@@ -29,6 +31,7 @@ export function fastvisorPeer(name: string, batchMs?: number, format?: 'timestam
         tokenVar: TOKEN_VAR,
         token: work.token,
         ...(format ? { format } : {}),
+        ...(compress ? { rotation: { compress, ...(work.rotateEverySec ? { every: work.rotateEverySec } : {}) } } : {}),
         ...(work.collect ? { collect: work.collect } : {}),
       };
       const cfgPath = path.join(work.scratch, 'driver.json');

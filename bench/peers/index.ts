@@ -12,6 +12,7 @@ export const PEERS: Record<string, PeerDef> = {
   'fastvisor-batch0': fastvisorPeer('fastvisor-batch0', 0),
   'fastvisor-timestamped': fastvisorPeer('fastvisor-timestamped', undefined, 'timestamped'),
   'fastvisor-json': fastvisorPeer('fastvisor-json', undefined, 'json'),
+  'fastvisor-gzip': fastvisorPeer('fastvisor-gzip', undefined, undefined, 'gzip'),
   fastvisord: fastvisordPeer(),
   'fastvisord-before': fastvisordBeforePeer(),
   'c-loop': cLoopPeer('c-loop', false),

@@ -7,13 +7,21 @@
 // The "-100B-lines" case: 100-byte lines, raw against stdout_logfile_format
 // =json (peer fastvisor-json); its throughput counts the child's bytes, which
 // the checker (lib/line-check.ts) finds by parsing every JSON line.
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, unlinkSync } from 'node:fs';
+//
+// The rotated case also runs fastvisor-gzip (stdout_logfile_compress=gzip):
+// its wall time is capture's (the backups are compressed off the I/O thread,
+// perhaps after it); then the bench waits for the compression to finish
+// (noted) and reads every log back, backups gunzipped oldest first, then the
+// live file: its sha256 must be that of the writer's own output.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { bytesOnDisk, expectedBytes } from '../lib/files.js';
 import { checkDir, peerFormat } from '../lib/line-check.js';
+import { compressionPending, recoverLog } from '../lib/recover.js';
 import { now, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult } from '../lib/types.js';
 import { GiB, MiB, makeWork, sizeName, withPeer, type CaseDef, type Scenario } from './common.js';
@@ -67,18 +75,30 @@ function warmPageCache(ctx: TrialContext, bytes: number): void {
   }
 }
 
+/** sha256 of what one writer of the case writes (the pattern is fixed). */
+async function writerSha(ctx: TrialContext, c: BulkCase): Promise<string> {
+  const hash = createHash('sha256');
+  const child = spawn(ctx.bins.writer, ['bytes', String(c.bytes), ...(c.line ? [String(c.line)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 export const bulk: Scenario = {
   name: 'bulk',
   describe: 'N programs writing B bytes each in 64 KiB write()s; go → all bytes on disk',
   cases(quick): CaseDef[] {
     return [...cases(quick)].map(([name, c]) => ({
       name,
-      peers: c.line ? ['fastvisor', 'fastvisor-json'] : ['fastvisor', 'c-loop', 'c-splice', 'supervisord'],
+      peers: c.line
+        ? ['fastvisor', 'fastvisor-json']
+        : c.maxbytes
+          ? ['fastvisor', 'fastvisor-gzip', 'c-loop', 'c-splice', 'supervisord']
+          : ['fastvisor', 'c-loop', 'c-splice', 'supervisord'],
       timeoutSec: 600,
       note: c.line
         ? 'raw against json lines (stdout_logfile_format=json); GB/s counts the child bytes, found by parsing every line'
         : c.maxbytes
-          ? 'the C loop does not rotate: its rows here are the unrotated reference'
+          ? 'the C loop does not rotate: its rows here are the unrotated reference; fastvisor-gzip: every backup gzipped off the I/O thread, read back and compared (sha256) after the clock stopped'
           : undefined,
     }));
   },
@@ -105,8 +125,28 @@ export const bulk: Scenario = {
       let t1 = now();
       const cpu1 = procCpu(s.pid);
       const mem = procMemory(s.pid);
+      if (!cpu0 || !cpu1) throw new Error(`could not read /proc/${s.pid}/stat`);
       let onDisk = bytesOnDisk(work);
-      if (onDisk < expected) {
+      const gzip = peer.name.endsWith('-gzip');
+      if (gzip) {
+        // Compressed backups hold fewer bytes than they stand for: read them back.
+        const tc = now();
+        while (compressionPending(work.logDir) && now() - tc < 120_000) await sleep(50);
+        const cpuAll = procCpu(s.pid);
+        r.notes.push(
+          `gzip: every backup compressed ${((now() - t1) / 1000).toFixed(2)} s after the last byte was captured${compressionPending(work.logDir) ? ' (NOT within 120 s)' : ''}; CPU with the compression: ${cpuAll ? (cpuAll.total - cpu0.total).toFixed(2) : '?'} s`,
+        );
+        const want = await writerSha(ctx, c);
+        onDisk = 0;
+        let gzBytes = 0;
+        for (const p of work.programs) {
+          const got = await recoverLog(p.log);
+          if (got.sha256 === want) onDisk += got.bytes;
+          else r.notes.push(`${p.name}: read back ${got.bytes} bytes from ${got.files} files, not what the writer wrote`);
+        }
+        for (const n of readdirSync(work.logDir)) if (n.endsWith('.gz')) gzBytes += statSync(path.join(work.logDir, n)).size;
+        r.notes.push(`gzip: ${(gzBytes / 1e6).toFixed(1)} MB of .gz; read back = the writer's bytes (sha256) for ${onDisk === expected ? 'every' : 'NOT every'} program`);
+      } else if (onDisk < expected) {
         // The peer said it was done: anything still missing is either late or lost.
         const short = expected - onDisk;
         const until = now() + 2000;
@@ -119,7 +159,6 @@ export const bulk: Scenario = {
           r.notes.push(`${short} bytes were not yet on disk when ${peer.name} reported completion (${fin.via})`);
         }
       }
-      if (!cpu0 || !cpu1) throw new Error(`could not read /proc/${s.pid}/stat`);
       if (format) {
         // The files hold records, not the child's bytes: parse them back (after the clock stopped).
         const check = await checkDir(work.logDir, format);

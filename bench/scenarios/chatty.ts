@@ -11,13 +11,20 @@
 // and the case CASE-stdout-json: every program's output to one FIFO standing
 // for the daemon's stdout with child_log_format=json, read by a collector
 // that parses every line. Their bytes are counted by parsing (lib/line-check.ts).
+//
+// CASE-rot: time rotation and gzip (peer fastvisor-gzip: rotate_every of a
+// fifth of the run, so rotations and compressions fall inside the measured
+// window; stdout_logfile_compress=gzip) against fastvisor without either.
+// After the clock stops the logs are read back, backups gunzipped oldest
+// first: every line 100 bytes, whole, in time order, none missing.
 import { execFileSync } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { bytesOnDisk, expectedBytes } from '../lib/files.js';
 import { checkDir, checkStream, newCheck, peerFormat, type LineCheck } from '../lib/line-check.js';
+import { compressionPending, recoverLog } from '../lib/recover.js';
 import { epochMicros, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult, Work } from '../lib/types.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
@@ -36,6 +43,33 @@ function caseName(quick: boolean): string {
 
 function stdoutCaseName(quick: boolean): string {
   return `${caseName(quick)}-stdout-json`;
+}
+
+function rotateEvery(quick: boolean): number {
+  return Math.max(1, Math.floor(shape(quick).seconds / 5));
+}
+
+function rotCaseName(quick: boolean): string {
+  return `${caseName(quick)}-rot${rotateEvery(quick)}s-gzip`;
+}
+
+/** A log chain read back: bytes of whole, 100-byte, time-ordered lines; -1 when it is not that. */
+async function readBackLines(log: string): Promise<number> {
+  let carry = Buffer.alloc(0);
+  let last = -1;
+  let ok = true;
+  const { bytes } = await recoverLog(log, (chunk) => {
+    const all = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = Math.floor(all.length / LINE) * LINE;
+    for (let i = 0; i < whole; i += LINE) {
+      const m = /^t=(\d+)\.(\d{6}) /.exec(all.toString('latin1', i, i + 32));
+      const t = m ? Number(m[1]) * 1e6 + Number(m[2]) : NaN;
+      if (!(t >= last) || all[i + LINE - 1] !== 0x0a) ok = false;
+      last = t;
+    }
+    carry = Buffer.from(all.subarray(whole));
+  });
+  return ok && carry.length === 0 ? bytes : -1;
 }
 
 /** Age in ms of the newest complete line in a log, or undefined when it has none yet. */
@@ -96,6 +130,12 @@ export const chatty: Scenario = {
         timeoutSec: shape(quick).seconds + 180,
       },
       {
+        name: rotCaseName(quick),
+        peers: ['fastvisor', 'fastvisor-gzip'],
+        timeoutSec: shape(quick).seconds + 180,
+        note: `fastvisor-gzip: rotate_every=${rotateEvery(quick)}s and gzip; fastvisor: neither. Logs read back (gunzipped) after the clock stopped`,
+      },
+      {
         name: stdoutCaseName(quick),
         peers: ['fastvisor', 'fastvisor-json'],
         timeoutSec: shape(quick).seconds + 180,
@@ -105,7 +145,8 @@ export const chatty: Scenario = {
   },
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const toStdout = name === stdoutCaseName(ctx.quick);
-    if (name !== caseName(ctx.quick) && !toStdout) throw new Error(`no chatty case ${name}`);
+    const rot = name === rotCaseName(ctx.quick);
+    if (name !== caseName(ctx.quick) && !toStdout && !rot) throw new Error(`no chatty case ${name}`);
     const format = peerFormat(peer.name);
     const { procs, seconds } = shape(ctx.quick);
     const lines = RATE * seconds;
@@ -113,7 +154,7 @@ export const chatty: Scenario = {
       argv: [ctx.bins.writer, 'lines', String(RATE), String(lines)],
       expectedBytes: lines * LINE,
     }));
-    const work = makeWork('chatty', ctx, programs, { pollMs: 200 });
+    const work = makeWork('chatty', ctx, programs, { pollMs: 200, ...(rot ? { rotateEverySec: rotateEvery(ctx.quick), backups: 10 } : {}) });
     const expected = expectedBytes(work);
     // The collector: reading before the peer opens the FIFO (an open for
     // writing waits for a reader); raw output is only counted.
@@ -166,6 +207,18 @@ export const chatty: Scenario = {
         while (check.payloadBytes < expected && now() < until) await sleep(20);
         onDisk = check.payloadBytes;
         r.notes.push(`collector: ${check.records} lines, ${check.bad} did not parse alone`);
+      } else if (peer.name.endsWith('-gzip')) {
+        const tc = now();
+        while (compressionPending(work.logDir) && now() - tc < 60_000) await sleep(50);
+        onDisk = 0;
+        let bad = 0;
+        for (const p of work.programs) {
+          const n = await readBackLines(p.log);
+          if (n < 0) bad++;
+          else onDisk += n;
+        }
+        const gz = readdirSync(work.logDir).filter((n) => n.endsWith('.gz')).length;
+        r.notes.push(`gzip: ${gz} .gz backups, all compressed ${((now() - t1) / 1000).toFixed(2)} s after the end; ${bad} logs did not read back as whole ordered lines`);
       } else if (format) {
         const check = await checkDir(work.logDir, format);
         r.notes.push(`${format}: ${check.records} lines, ${check.bad} did not parse alone, ${onDisk} bytes in the files`);

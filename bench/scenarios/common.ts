@@ -33,7 +33,7 @@ export function makeWork(
   kind: ScenarioName,
   ctx: TrialContext,
   programs: Array<Omit<ProgramSpec, 'name' | 'log'>>,
-  opts: { maxbytes?: number; backups?: number; startsecs?: number; pollMs?: number } = {},
+  opts: { maxbytes?: number; backups?: number; startsecs?: number; pollMs?: number; rotateEverySec?: number } = {},
 ): Work {
   const logDir = path.join(ctx.tmp, 'logs');
   const scratch = path.join(ctx.tmp, 'peer');
@@ -45,6 +45,7 @@ export function makeWork(
     logDir,
     maxbytes: opts.maxbytes ?? 0,
     backups: opts.backups ?? 0,
+    ...(opts.rotateEverySec ? { rotateEverySec: opts.rotateEverySec } : {}),
     startsecs: opts.startsecs ?? 0,
     token: newToken(),
     scratch,

@@ -21,6 +21,7 @@ import type { Model } from '../config/model.js';
 import { startHttpServers, type HttpServers } from '../http/server.js';
 import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
+import { rotationSpec } from '../log/rotation.js';
 import { SYSLOG_IDENT, syslogLineSink, syslogSocketPath } from '../log/syslog.js';
 import { fdHeadroom, fdReserve, IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
@@ -214,7 +215,8 @@ export class Daemon implements DaemonControl {
       return;
     }
     try {
-      this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups });
+      const rotation = rotationSpec(s.logfile_rotation);
+      this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups, ...(rotation ? { rotation } : {}) });
       const sink = this.logSink;
       sinks.push({ write: (line) => sink.write(line) });
     } catch (err) {

@@ -13,6 +13,7 @@ import type {
   FastvisorProgramOptions,
   HealthCheckSpec,
   LineFormat,
+  LogRotation,
   ReadySpec,
 } from './model.js';
 import { parseSchedule, validateTimeZone } from '../process/cron.js';
@@ -261,6 +262,45 @@ export function maxLine(value: string): number {
   return n;
 }
 
+/** *_logfile_rotate_every=: hourly, daily, weekly, or `Ns` (N whole seconds, 1 or more). */
+export function rotateEvery(value: string, option: string): LogRotation['every'] {
+  const v = value.trim().toLowerCase();
+  if (v === 'hourly' || v === 'daily' || v === 'weekly') return v;
+  const m = /^(\d+)s$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n >= 1 && n <= 1e9)) throw new ValueError(`${option}: '${value.trim()}' is not hourly, daily, weekly or Ns (N seconds, 1 or more)`);
+  return n;
+}
+
+const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** *_logfile_max_age=: `14d`, `12h`, `30m`, `90s` (or bare seconds) -> seconds, 1 or more. */
+export function maxAge(value: string, option: string): number {
+  const m = /^\s*(\d+)\s*([dhms])?\s*$/i.exec(value);
+  const secs = m ? Number(m[1]) * AGE_UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
+  if (!(secs >= 1 && secs <= 1e11)) throw new ValueError(`${option}: invalid age '${value.trim()}' (use e.g. 14d, 12h, 30m, 90s)`);
+  return secs;
+}
+
+/**
+ * PREFIX_rotate_every / PREFIX_max_age / PREFIX_compress (PREFIX: stdout_logfile,
+ * stderr_logfile, or [supervisord]'s logfile); null when none is set, so a
+ * config without them opens its logs exactly as before.
+ */
+export function logRotation(get: (option: string) => string | null, prefix: string): LogRotation | null {
+  const every = get(`${prefix}_rotate_every`);
+  const age = get(`${prefix}_max_age`);
+  const compress = get(`${prefix}_compress`);
+  if (every === null && age === null && compress === null) return null;
+  const c = (compress ?? 'none').trim().toLowerCase();
+  if (c !== 'gzip' && c !== 'none') throw new ValueError(`${prefix}_compress: '${compress!.trim()}' is neither 'gzip' nor 'none'`);
+  return {
+    every: every === null || every.trim() === '' ? null : rotateEvery(every, `${prefix}_rotate_every`),
+    max_age: age === null || age.trim() === '' ? 0 : maxAge(age, `${prefix}_max_age`),
+    compress: c,
+  };
+}
+
 // What get() returns for an option that is not set: no config value is a lone NUL.
 const UNSET = '\u0000';
 
@@ -331,6 +371,10 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     throw new ValueError(`healthcheck_action: '${healthcheck_action}' is neither 'restart' nor 'none'`);
   }
 
+  const optional = (option: string): string | null => {
+    const v = get(option, UNSET);
+    return v === UNSET ? null : v;
+  };
   const formatOf = (option: string): LineFormat | null => {
     const v = get(option, UNSET);
     return v === UNSET ? null : lineFormat(v, option);
@@ -367,6 +411,8 @@ export function readFastvisorProgramOptions(get: (option: string, def: string, d
     stderr_logfile_format: formatOf('stderr_logfile_format'),
     log_timestamp_format,
     log_max_line: maxLine(get('log_max_line', '16KB')),
+    stdout_logfile_rotation: logRotation(optional, 'stdout_logfile'),
+    stderr_logfile_rotation: logRotation(optional, 'stderr_logfile'),
     ...readCgroupOptions(get),
   };
 }

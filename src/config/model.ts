@@ -110,6 +110,9 @@ export interface FastvisorProgramOptions {
   log_timestamp_format: 'rfc3339' | 'local';
   /** bytes: a longer line is written in pieces, marked partial (16 KiB) */
   log_max_line: number;
+  /** *_logfile_rotate_every / _max_age / _compress; null: none set (supervisord's size rotation alone) */
+  stdout_logfile_rotation: LogRotation | null;
+  stderr_logfile_rotation: LogRotation | null;
   /** cgroup limits (Linux; systemd's meanings); all null and kill_mode null: no cgroup at all */
   cgroup: CgroupLimits;
   /**
@@ -217,6 +220,15 @@ export interface HttpServerConfig {
 }
 
 /** A child log's line format (fastvisor); 'raw' is supervisord's bytes as read. */
+/** fastvisor's log rotation by time, retention and compression (native/logfile.h). */
+export interface LogRotation {
+  /** 'hourly' | 'daily' | 'weekly' (local time boundaries), seconds (every N s from the open), or null: size only */
+  every: 'hourly' | 'daily' | 'weekly' | number | null;
+  /** seconds; 0: backups are kept whatever their age */
+  max_age: number;
+  compress: 'gzip' | 'none';
+}
+
 export type LineFormat = 'raw' | 'timestamped' | 'json' | 'prefixed';
 
 export interface SupervisordConfig {
@@ -246,6 +258,8 @@ export interface SupervisordConfig {
   metrics: boolean;
   /** fastvisor only: the line format of child logs that go to the daemon's own stdout/stderr (raw) */
   child_log_format: LineFormat;
+  /** fastvisor only: logfile_rotate_every / logfile_max_age / logfile_compress of the main log; null: none */
+  logfile_rotation: LogRotation | null;
 }
 
 export interface SupervisorctlConfig {

@@ -31,7 +31,10 @@ interface Addon {
   closeStdin(child: number): number;
   setTap(child: number, stream: 1 | 2, on: boolean): number;
   childCounters(child: number): [number, number, number] | null;
-  openSink(path: string, maxbytes: number, backups: number, format?: LineFormatSpec): { sink: number } | { errno: number };
+  openSink(path: string, maxbytes: number, backups: number, format?: LineFormatSpec, rotation?: LogRotationSpec): { sink: number } | { errno: number };
+  rotateSink(sink: number): number;
+  nextRotationBoundary(every: 'hourly' | 'daily' | 'weekly', wallSecs: number): number;
+  backupJobsPending(): number;
   closeSink(sink: number): void;
   sinkCounters(sink: number, out: Float64Array): boolean;
   reopenSinks(sink?: number): number;
@@ -97,12 +100,30 @@ export interface LineFormatSpec {
 }
 
 /**
+ * Time rotation, retention and compression of a log sink (native/logfile.h,
+ * native/compress.h); none set: supervisord's size rotation alone.
+ */
+export interface LogRotationSpec {
+  /** rotate at each local hour / day / week (Monday) boundary, or every N seconds from the open */
+  every?: 'hourly' | 'daily' | 'weekly' | number;
+  /** seconds: at each rotation, backups last written longer ago are deleted */
+  maxAge?: number;
+  /** 'gzip': each backup becomes NAME.k.gz, compressed off the I/O thread */
+  compress?: 'gzip' | 'none';
+}
+
+/**
  * Tests: the native line formatter alone. Each chunk is [bytes, wall ms (the
  * stamp), monotonic ms, pid?]; an empty chunk is the partial-line deadline
  * passing. flushAll: the writer went away after the last chunk.
  */
 export function formatLines(format: LineFormatSpec, chunks: Array<[Buffer, number, number, number?]>, flushAll = false): Buffer {
   return addon.formatLines(format, chunks, flushAll);
+}
+
+/** Tests: the next hourly / daily / weekly (Monday) boundary after wallSecs, in the local time zone (TZ). */
+export function nextRotationBoundary(every: 'hourly' | 'daily' | 'weekly', wallSecs: number): number {
+  return addon.nextRotationBoundary(every, wallSecs);
 }
 
 export interface UserInfo {
@@ -300,6 +321,14 @@ export class LogSink {
   reopen(): void {
     check(addon.reopenSinks(this.id), 'open', this.path);
   }
+  /**
+   * Rotates now, whatever the size (fastvisorctl rotate): the file becomes
+   * NAME.1 and the others shift; with backups 0 the file is truncated. A
+   * file that is not a regular one (/dev/stdout) has nothing to rotate.
+   */
+  rotate(): void {
+    check(addon.rotateSink(this.id), 'rename', this.path);
+  }
   /** supervisord's clearProcessLogs: remove the current file, start a new one. */
   clear(): void {
     check(addon.clearSink(this.id), 'unlink', this.path);
@@ -454,9 +483,22 @@ export class IoCore {
     return c ? { stdout: c[0], stderr: c[1], stdinPending: c[2] } : null;
   }
 
-  /** Opens (creates, appends to) a log file. maxbytes 0: no rotation. format: lines formatted natively (LineFormatSpec). */
-  openSink(file: string, opts: { maxbytes?: number; backups?: number; format?: LineFormatSpec } = {}): LogSink {
-    const r = opts.format ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format) : addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
+  /** Tests and benchmarks: rotated backups still waiting for compression or pruning. */
+  backupJobsPending(): number {
+    return addon.backupJobsPending();
+  }
+
+  /**
+   * Opens (creates, appends to) a log file. maxbytes 0: no size rotation.
+   * format: lines formatted natively (LineFormatSpec); rotation: by time,
+   * retention and compression (LogRotationSpec).
+   */
+  openSink(file: string, opts: { maxbytes?: number; backups?: number; format?: LineFormatSpec; rotation?: LogRotationSpec } = {}): LogSink {
+    const r = opts.rotation
+      ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format, opts.rotation)
+      : opts.format
+        ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format)
+        : addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
     if ('errno' in r) throw nativeError(r.errno, 'open', `couldn't open log file ${file}: ${errnoName(r.errno)}`, file);
     const sink = new LogSink(this, r.sink, file);
     this.#sinks.set(sink.id, sink);

@@ -9,6 +9,7 @@ import { EnvFileError, readEnvFiles } from '../config/env-file.js';
 import type { LineFormat, ProcessConfig } from '../config/model.js';
 import { createAutoLogName, logfilePath } from '../log/channel-spec.js';
 import { channelLineFormat } from '../log/line-format.js';
+import { rotationSpec } from '../log/rotation.js';
 import type { MainLog } from '../log/main-log.js';
 import { lookupUser, type IoCore, type LogSink, type NativeError, type Spawned, type SpawnRequest } from '../native/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -550,10 +551,12 @@ export class Subprocess {
       if (!file || (this.sinks[channel] && !this.sinks[channel].closed)) continue;
       const c = this.config;
       const format = channelLineFormat(c, this.groupName, channel, file, this.host.childLogFormat);
+      const rotation = rotationSpec(channel === 'stdout' ? c.fastvisor.stdout_logfile_rotation : c.fastvisor.stderr_logfile_rotation);
       this.sinks[channel] = this.host.core.openSink(file, {
         maxbytes: channel === 'stdout' ? c.stdout_logfile_maxbytes : c.stderr_logfile_maxbytes,
         backups: channel === 'stdout' ? c.stdout_logfile_backups : c.stderr_logfile_backups,
         ...(format ? { format } : {}),
+        ...(rotation ? { rotation } : {}),
       });
     }
   }
@@ -680,6 +683,20 @@ export class Subprocess {
 
   sink(channel: Channel): LogSink | null {
     return this.sinks[channel];
+  }
+
+  /**
+   * fastvisor: rotates every open log of the process now (fastvisorctl
+   * rotate). The files rotated, or the first error (a NativeError).
+   */
+  rotateLogs(): string[] {
+    const done: string[] = [];
+    for (const s of new Set(Object.values(this.sinks))) {
+      if (!s || s.closed) continue;
+      s.rotate();
+      done.push(s.path);
+    }
+    return done;
   }
 
   reopenLogs(): void {

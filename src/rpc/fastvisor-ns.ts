@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // fastvisor.* — what fastvisor adds, in its own namespace so supervisor.*
-// stays exactly supervisord's. Read-only for now: the version, health, the
-// native core's per-channel byte counters (what was written, what a full disk
-// dropped) and the per-process figures of process/stats.ts.
+// stays exactly supervisord's: the version, health, the native core's
+// per-channel byte counters (what was written, what a full disk dropped), the
+// per-process figures of process/stats.ts, and rotateLogs (rotate now).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -114,6 +114,37 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
         const procs = sup.allProcesses().sort((a, b) => cmp(a.groupName, b.groupName) || cmp(a.name, b.name));
         const wall = sup.clock.wall() / 1000;
         return sup.figures(procs).map((f) => statsStruct(f, wall));
+      },
+    },
+    rotateLogs: {
+      signature: ['array', 'string'],
+      params: ['name'],
+      help:
+        "Rotate the log files of a process, of every process of a group (group:*) or of all processes now, as maxbytes would (backups 0: truncate). One {name, group, status, description, files} per process",
+      call: ([n]) => {
+        const name = str(n, 'name');
+        const sup = ctl.supervisor;
+        let procs: Subprocess[];
+        if (name === 'all') {
+          procs = sup.allProcesses().sort((a, b) => cmp(a.groupName, b.groupName) || cmp(a.name, b.name));
+        } else {
+          const [g, p] = splitNamespec(name);
+          const group = sup.groups.get(g);
+          if (!group) throw new RPCError(Faults.BAD_NAME, name);
+          if (p === null) {
+            procs = [...group.processes.values()].sort((a, b) => cmp(a.name, b.name));
+          } else {
+            procs = [lookup(name)];
+          }
+        }
+        return procs.map((proc) => {
+          try {
+            const files = proc.rotateLogs();
+            return { name: proc.name, group: proc.groupName, status: Faults.SUCCESS, description: 'OK', files };
+          } catch (e) {
+            return { name: proc.name, group: proc.groupName, status: Faults.FAILED, description: (e as Error).message, files: [] };
+          }
+        });
       },
     },
     getLogCounters: {

@@ -14,8 +14,8 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
-import { cgroupRoot, environmentFiles, lineFormat } from '../fastvisor-options.js';
-import type { LineFormat } from '../model.js';
+import { cgroupRoot, environmentFiles, lineFormat, logRotation } from '../fastvisor-options.js';
+import type { LineFormat, LogRotation } from '../model.js';
 import { gettempdir } from '../pypath.js';
 
 export interface SupervisordSection {
@@ -44,6 +44,8 @@ export interface SupervisordSection {
   metrics: boolean;
   /** fastvisor only: line format of child logs written to the daemon's stdout/stderr */
   child_log_format: LineFormat;
+  /** fastvisor only: logfile_rotate_every / logfile_max_age / logfile_compress; null: none set */
+  logfile_rotation: LogRotation | null;
 }
 
 export interface SupervisordContext {
@@ -90,6 +92,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const cgroup_root = cgroupRoot(get('cgroup_root', ''));
   const metrics = boolean(get('metrics', 'true'));
   const child_log_format = lineFormat(get('child_log_format', 'raw'), 'child_log_format');
+  const logfile_rotation = logRotation((option) => get(option, null), 'logfile');
 
   return {
     minfds,
@@ -113,5 +116,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     cgroup_root,
     metrics,
     child_log_format,
+    logfile_rotation,
   };
 }

@@ -35,6 +35,7 @@ const MODULES: Record<string, () => Promise<CommandModule>> = {
  */
 const FASTVISOR_MODULES: Record<string, () => Promise<CommandModule>> = {
   top: () => import('./top.js').then((m) => ({ top: m.top })),
+  rotate: () => import('./rotate.js').then((m) => ({ rotate: m.rotate })),
 };
 
 /** The documented commands, sorted as `help` lists them (dir() order). */

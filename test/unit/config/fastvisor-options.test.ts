@@ -56,6 +56,8 @@ describe('fastvisor-only program options', () => {
       stderr_logfile_format: null,
       log_timestamp_format: 'rfc3339',
       log_max_line: 16384,
+      stdout_logfile_rotation: null,
+      stderr_logfile_rotation: null,
       cgroup: { memory_max: null, memory_high: null, cpu_max: null, cpu_weight: null, pids_max: null, io_weight: null },
       kill_mode: null,
     });
@@ -288,6 +290,42 @@ describe('log line formats (stdout_logfile_format, stderr_logfile_format, log_ti
     ['log_max_line=0', 'log_max_line: 0 is not between 1 byte and 1GB'],
     ['log_max_line=2GB', 'log_max_line: 2GB is not between 1 byte and 1GB'],
     ['log_max_line=lots', "log_max_line: invalid size 'lots'"],
+  ])('%s is refused', (option, message) => {
+    expect(() => load(option)).toThrow(message);
+    expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);
+  });
+});
+
+describe('log rotation by time, retention, compression (*_logfile_rotate_every, *_logfile_max_age, *_logfile_compress)', () => {
+  it('reads them for each channel and for the main log; none set: null (supervisord size rotation alone)', () => {
+    expect(load('').fastvisor.stdout_logfile_rotation).toBeNull();
+    expect(load('stdout_logfile_rotate_every = Daily\nstdout_logfile_max_age=14d\nstdout_logfile_compress=GZIP').fastvisor).toMatchObject({
+      stdout_logfile_rotation: { every: 'daily', max_age: 14 * 86400, compress: 'gzip' },
+      stderr_logfile_rotation: null,
+    });
+    expect(load('stderr_logfile_rotate_every=10s').fastvisor.stderr_logfile_rotation).toEqual({ every: 10, max_age: 0, compress: 'none' });
+    expect(load('stderr_logfile_compress=gzip').fastvisor.stderr_logfile_rotation).toEqual({ every: null, max_age: 0, compress: 'gzip' });
+    for (const [v, secs] of [['12h', 43200], ['30m', 1800], ['90s', 90], ['90', 90]] as const) {
+      expect(load(`stdout_logfile_max_age=${v}`).fastvisor.stdout_logfile_rotation?.max_age).toBe(secs);
+    }
+    for (const v of ['hourly', 'weekly'] as const) expect(load(`stdout_logfile_rotate_every=${v}`).fastvisor.stdout_logfile_rotation?.every).toBe(v);
+    const dir = tmpDir('fv-opts-');
+    const conf = path.join(dir, 'supervisord.conf');
+    writeFileSync(conf, '[supervisord]\n');
+    expect(loadConfig({ configfile: conf }).supervisord.logfile_rotation).toBeNull();
+    writeFileSync(conf, '[supervisord]\nlogfile_rotate_every=hourly\nlogfile_max_age=2d\nlogfile_compress=gzip\n');
+    expect(loadConfig({ configfile: conf }).supervisord.logfile_rotation).toEqual({ every: 'hourly', max_age: 172800, compress: 'gzip' });
+    writeFileSync(conf, '[supervisord]\nlogfile_compress=zip\n');
+    expect(() => loadConfig({ configfile: conf })).toThrow("logfile_compress: 'zip' is neither 'gzip' nor 'none'");
+  });
+
+  it.each([
+    ['stdout_logfile_rotate_every=monthly', "stdout_logfile_rotate_every: 'monthly' is not hourly, daily, weekly or Ns"],
+    ['stdout_logfile_rotate_every=0s', "stdout_logfile_rotate_every: '0s' is not hourly, daily, weekly or Ns"],
+    ['stderr_logfile_rotate_every=10', "stderr_logfile_rotate_every: '10' is not hourly, daily, weekly or Ns"],
+    ['stdout_logfile_max_age=2w', "stdout_logfile_max_age: invalid age '2w'"],
+    ['stdout_logfile_max_age=0d', "stdout_logfile_max_age: invalid age '0d'"],
+    ['stderr_logfile_compress=zstd', "stderr_logfile_compress: 'zstd' is neither 'gzip' nor 'none'"],
   ])('%s is refused', (option, message) => {
     expect(() => load(option)).toThrow(message);
     expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);

@@ -98,9 +98,10 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts) and child_log_format
-  // (fastvisor-options.test.ts) are fastvisor's own.
-  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, ...sd } = m.supervisord;
+  // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts), child_log_format
+  // and logfile_rotation (fastvisor-options.test.ts) are fastvisor's own.
+  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, logfile_rotation: _rotation, ...sd } =
+    m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
