@@ -147,6 +147,7 @@ export function loadConfig(opts: LoadOptions): Model {
         cgroup_root: sd.cgroup_root,
         metrics: sd.metrics,
         child_log_format: sd.child_log_format,
+        capture_lag_ms: sd.capture_lag_ms,
       },
       groups,
       servers,

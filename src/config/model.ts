@@ -246,6 +246,8 @@ export interface SupervisordConfig {
   metrics: boolean;
   /** fastvisor only: the line format of child logs that go to the daemon's own stdout/stderr (raw) */
   child_log_format: LineFormat;
+  /** fastvisor only: the longest trickling child output waits before it is read and logged, ms; null: the I/O core's default */
+  capture_lag_ms: number | null;
 }
 
 export interface SupervisorctlConfig {

@@ -14,7 +14,7 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
-import { cgroupRoot, environmentFiles, lineFormat } from '../fastvisor-options.js';
+import { captureLagMs, cgroupRoot, environmentFiles, lineFormat } from '../fastvisor-options.js';
 import type { LineFormat } from '../model.js';
 import { gettempdir } from '../pypath.js';
 
@@ -44,6 +44,8 @@ export interface SupervisordSection {
   metrics: boolean;
   /** fastvisor only: line format of child logs written to the daemon's stdout/stderr */
   child_log_format: LineFormat;
+  /** fastvisor only: the capture lag bound in ms; null: the I/O core's default */
+  capture_lag_ms: number | null;
 }
 
 export interface SupervisordContext {
@@ -90,6 +92,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const cgroup_root = cgroupRoot(get('cgroup_root', ''));
   const metrics = boolean(get('metrics', 'true'));
   const child_log_format = lineFormat(get('child_log_format', 'raw'), 'child_log_format');
+  const capture_lag_ms = captureLagMs(get('capture_lag_ms', ''));
 
   return {
     minfds,
@@ -113,5 +116,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     cgroup_root,
     metrics,
     child_log_format,
+    capture_lag_ms,
   };
 }
