@@ -41,11 +41,17 @@ constexpr int kMaxReady = 1024;
 // rest waits for the next wave.
 constexpr int kNotifyBurst = 64;
 // Per fd served in a trickling wave, this much wait before the next wave, up
-// to the lag bound (batch_ms_): 20 chatty children -> 5 ms, 160 or more -> the
-// bound. Each fd served costs a read and a write (a few µs of mostly kernel
-// time, see run()), so trickling output costs at most ~2 % of a core however
-// many children write it, until the bound caps the wait.
-constexpr int64_t kWindowPerFdUs = 250;
+// to the lag bound (batch_ms_): 5 chatty children -> 5 ms, 30 or more -> the
+// default bound. Each fd served costs a pipe read and a file write (~2-4 µs
+// of mostly kernel time, whatever their size: see run()), so trickling output
+// costs well under 1 % of a core however many children write it, until the
+// bound caps the wait; a handful of children see a few ms at most.
+constexpr int64_t kWindowPerFdUs = 1000;
+// After a wave with a big read, no coalescing wait for this long: a stream
+// read in pieces of alternating size (a big one after a wait, small ones while
+// the loop keeps up) must not be made to wait, and block on a full pipe, every
+// time a piece happens to be small.
+constexpr int64_t kHotHoldMs = 1000;
 
 double wall_ms() {
   struct timespec ts;
@@ -486,11 +492,12 @@ void IoLoop::run() {
     // handful of chatty children see little delay; it is counted from the
     // start of the wave and never exceeds the lag bound batch_ms_, so no
     // trickle waits longer than that for its file. Commands still wake us at
-    // once; a wave with a big read (a pipe filling up) never waits, so bulk
-    // output is unaffected; an exit seen meanwhile is drained before it is
-    // reported (child_exited), as always.
+    // once; a wave with a big read (a pipe filling up) never waits, nor does
+    // any wave for kHotHoldMs after one, so bulk output is unaffected; an exit
+    // seen meanwhile is drained before it is reported (child_exited).
     const int lag_ms = batch_ms_.load(std::memory_order_relaxed);
-    if (lag_ms > 0 && wave_bytes > 0 && max_read < kTrickleBytes && !stopping_) {
+    if (max_read >= kTrickleBytes) hot_until_ms_ = now_ms_ + kHotHoldMs;
+    if (lag_ms > 0 && wave_bytes > 0 && max_read < kTrickleBytes && now_ms_ >= hot_until_ms_ && !stopping_) {
       int64_t us = static_cast<int64_t>(fds_served) * kWindowPerFdUs;
       int64_t cap = static_cast<int64_t>(lag_ms) * 1000;
       if (us > cap) us = cap;

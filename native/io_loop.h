@@ -51,7 +51,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   IoLoop();
   ~IoLoop() override;
 
-  static constexpr int kDefaultBatchMs = 40;
+  static constexpr int kDefaultBatchMs = 30;
   struct Options {
     std::string backend = "default";
     // The capture lag bound ([supervisord] capture_lag_ms): the longest a
@@ -241,6 +241,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // Formatted sinks holding a partial line, each once (LogSink::partial_listed).
   std::vector<std::shared_ptr<LogSink>> partial_sinks_;
   int64_t now_ms_ = 0;
+  int64_t hot_until_ms_ = 0;  // no coalescing wait before this (a recent wave had a big read)
   int syslog_polled_fd_ = -1;  // the syslog socket, polled for writing while messages wait
   // The poll backend's safety net: a scan of SIGCHLD-only children at least this often.
   static constexpr int kUnwatchedScanMs = 1000;

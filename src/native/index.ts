@@ -327,14 +327,14 @@ export interface CoreOptions {
    * The capture lag bound, ms: the longest trickling output waits in its pipe
    * before it is read and written to its log ([supervisord] capture_lag_ms;
    * default DEFAULT_CAPTURE_LAG_MS; 0: read at every wake-up). After a wave of
-   * small reads the loop waits 250 µs per fd it served, up to this.
+   * small reads the loop waits 1 ms per fd it served, up to this.
    */
   batchMs?: number;
   onEvents: (events: NativeEvent[]) => void;
 }
 
 /** [supervisord] capture_lag_ms when not set; chosen with `npm run bench -- chatty` (README, Numbers). */
-export const DEFAULT_CAPTURE_LAG_MS = 40;
+export const DEFAULT_CAPTURE_LAG_MS = 30;
 
 let running: IoCore | null = null;
 
