@@ -99,8 +99,8 @@ function spec(s: string): string {
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
   // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts) and child_log_format
-  // (fastvisor-options.test.ts) are fastvisor's own.
-  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, ...sd } = m.supervisord;
+  // (fastvisor-options.test.ts, as capture_lag_ms) are fastvisor's own.
+  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, capture_lag_ms: _captureLagMs, ...sd } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
