@@ -150,6 +150,14 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, a->loop.backend_name());
 }
 
+// setBatchMs(ms): a new capture lag bound for the running loop (a reload).
+Napi::Value SetBatchMs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return usage(env, "Usage: setBatchMs(ms: number)");
+  get(info)->loop.set_batch_ms(info[0].As<Napi::Number>().Int32Value());
+  return env.Undefined();
+}
+
 Napi::Value Stop(const Napi::CallbackInfo& info) {
   stop_addon(get(info));
   return info.Env().Undefined();
@@ -871,6 +879,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, [](void* p) { stop_addon(static_cast<Addon*>(p)); }, addon);
   exports.Set("start", Napi::Function::New(env, Start));
   exports.Set("stop", Napi::Function::New(env, Stop));
+  exports.Set("setBatchMs", Napi::Function::New(env, SetBatchMs));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync));
   exports.Set("fdReserve", Napi::Function::New(env, FdReserve));

@@ -40,9 +40,18 @@ constexpr int kMaxReady = 1024;
 // socket must not starve the pipes. Readiness is level-triggered, so the
 // rest waits for the next wave.
 constexpr int kNotifyBurst = 64;
-// Per fd served in a trickling wave, this much wait before the next wave:
-// 200 chatty children -> 10 ms, 20 -> 1 ms. See run().
-constexpr int64_t kWindowPerFdUs = 50;
+// Per fd served in a trickling wave, this much wait before the next wave, up
+// to the lag bound (batch_ms_): 5 chatty children -> 5 ms, 30 or more -> the
+// default bound. Each fd served costs a pipe read and a file write (~2-4 µs
+// of mostly kernel time, whatever their size: see run()), so trickling output
+// costs well under 1 % of a core however many children write it, until the
+// bound caps the wait; a handful of children see a few ms at most.
+constexpr int64_t kWindowPerFdUs = 1000;
+// After a wave with a big read, no coalescing wait for this long: a stream
+// read in pieces of alternating size (a big one after a wait, small ones while
+// the loop keeps up) must not be made to wait, and block on a full pipe, every
+// time a piece happens to be small.
+constexpr int64_t kHotHoldMs = 1000;
 
 double wall_ms() {
   struct timespec ts;
@@ -50,11 +59,13 @@ double wall_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-int64_t mono_ms() {
+int64_t mono_us() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
+
+int64_t mono_ms() { return mono_us() / 1000; }
 
 void decode_status(int status, double* code, double* sig, double* core) {
   *code = -1;
@@ -88,7 +99,7 @@ int IoLoop::start(const Options& opts, EventQueue::Notify notify, void* ctx) {
     return rc;
   }
   needs_sigchld_ = !backend_->watches_pids();
-  batch_ms_ = opts.batch_ms < 0 ? 0 : opts.batch_ms;
+  set_batch_ms(opts.batch_ms);
 #if defined(__linux__)
   wake_r_ = wake_w_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_r_ < 0) return -errno;
@@ -445,7 +456,8 @@ void IoLoop::run() {
     // A formatted log's partial line is written out when it is due.
     if (!partial_sinks_.empty()) timeout = partial_timeout(timeout);
     int n = backend_->wait(ready_.data(), kMaxReady, timeout);
-    now_ms_ = mono_ms();
+    const int64_t wave_start_us = mono_us();
+    now_ms_ = wave_start_us / 1000;
     if (timeout >= 0 && now_ms_ - last_unwatched_scan_ms_ >= kUnwatchedScanMs) {
       last_unwatched_scan_ms_ = now_ms_;
       reap_scan();
@@ -471,18 +483,27 @@ void IoLoop::run() {
     if (!partial_sinks_.empty()) flush_due_partials();
     // Coalescing: 200 children each writing 500 short lines a second would
     // otherwise wake this thread for nearly every line (that is what the
-    // plain C loop does, and why it burns a quarter of a core). When the
-    // last wave only found trickles, wait before the next one so each read
-    // picks up many lines at once. The wait grows with the number of fds
-    // the wave served (kWindowPerFdUs each), so the cost of trickling
-    // output stays bounded however many children there are, and a handful
-    // of chatty children see almost no delay; it never exceeds batch_ms_.
-    // Commands still wake us at once, and a wave with a big read (a pipe
-    // filling up) never waits.
-    if (batch_ms_ > 0 && wave_bytes > 0 && max_read < kTrickleBytes && !stopping_) {
+    // plain C loop does, and why it burns a quarter of a core). Once a wave
+    // has found only trickles, the floor is the kernel's cost per read and
+    // per file write (a pipe read and an ext4 append: a few µs each, whatever
+    // their size): so wait before the next wave, and each read takes many
+    // lines and each log gets one larger write. The wait grows with the number
+    // of fds the wave served (kWindowPerFdUs each), so trickling output costs
+    // a bounded share of a core however many children there are, and a
+    // handful of chatty children see little delay; it is counted from the
+    // start of the wave and never exceeds the lag bound batch_ms_, so no
+    // trickle waits longer than that for its file. Commands still wake us at
+    // once; a wave with a big read (a pipe filling up) never waits, nor does
+    // any wave for kHotHoldMs after one, so bulk output is unaffected; an exit
+    // seen meanwhile is drained before it is reported (child_exited).
+    const int lag_ms = batch_ms_.load(std::memory_order_relaxed);
+    if (max_read >= kTrickleBytes) hot_until_ms_ = now_ms_ + kHotHoldMs;
+    if (lag_ms > 0 && wave_bytes > 0 && max_read < kTrickleBytes && now_ms_ >= hot_until_ms_ && !stopping_) {
       int64_t us = static_cast<int64_t>(fds_served) * kWindowPerFdUs;
-      int64_t cap = static_cast<int64_t>(batch_ms_) * 1000;
-      wait_batch_window(static_cast<int>(us < cap ? us : cap));
+      int64_t cap = static_cast<int64_t>(lag_ms) * 1000;
+      if (us > cap) us = cap;
+      us -= mono_us() - wave_start_us;
+      if (us > 0) wait_batch_window(static_cast<int>(us));
     }
   }
 }

@@ -51,9 +51,13 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   IoLoop();
   ~IoLoop() override;
 
+  static constexpr int kDefaultBatchMs = 30;
   struct Options {
     std::string backend = "default";
-    int batch_ms = 10;  // longest coalescing wait for trickling output; 0 = off
+    // The capture lag bound ([supervisord] capture_lag_ms): the longest a
+    // trickle of output waits in its pipe before it is read and written to
+    // its log. 0: read at every wake-up (no coalescing).
+    int batch_ms = kDefaultBatchMs;
   };
   // JS thread. 0 or -errno (-ENOENT: no such backend in this build).
   int start(const Options& opts, EventQueue::Notify notify, void* ctx);
@@ -64,6 +68,8 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // subscribes to it through libuv and calls request_reap_scan()).
   bool needs_sigchld() const { return needs_sigchld_; }
   bool wants_pidfd() const { return backend_ && backend_->wants_pidfd(); }
+  // Any thread: a new capture lag bound (a reload), from the next wave on.
+  void set_batch_ms(int ms) { batch_ms_.store(ms < 0 ? 0 : ms, std::memory_order_relaxed); }
 
   // Any thread: spawn_child() with this loop as its fork observer, so that the
   // orphan reaper never takes a child that is not registered yet.
@@ -204,7 +210,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   BackupWorker backup_worker_;
   std::unique_ptr<Backend> backend_;
   bool needs_sigchld_ = false;
-  int batch_ms_ = 10;
+  std::atomic<int> batch_ms_{kDefaultBatchMs};
   std::thread thread_;
   int wake_r_ = -1, wake_w_ = -1;  // eventfd (both the same) or a pipe
   std::mutex cmd_mu_;
@@ -240,6 +246,7 @@ class IoLoop final : public SinkObserver, public ForkObserver {
   // Formatted sinks holding a partial line, each once (LogSink::partial_listed).
   std::vector<std::shared_ptr<LogSink>> partial_sinks_;
   int64_t now_ms_ = 0;
+  int64_t hot_until_ms_ = 0;  // no coalescing wait before this (a recent wave had a big read)
   int syslog_polled_fd_ = -1;  // the syslog socket, polled for writing while messages wait
   // The poll backend's safety net: a scan of SIGCHLD-only children at least this often.
   static constexpr int kUnwatchedScanMs = 1000;

@@ -18,7 +18,7 @@ export function fastvisorPeer(name: string, batchMs?: number, format?: 'timestam
       : format
       ? `fastvisor I/O core writing ${format} lines (stdout_logfile_format=${format})`
       : batchMs === undefined
-        ? 'fastvisor I/O core (src/native) at its default batchMs (10 in src/native/index.ts), driven by bench/peers/fastvisor-driver.ts'
+        ? 'fastvisor I/O core (src/native) at its default batchMs (DEFAULT_CAPTURE_LAG_MS in src/native/index.ts), driven by bench/peers/fastvisor-driver.ts'
         : `fastvisor I/O core with batchMs=${batchMs} (coalescing off)`,
     launch(work: Work, ctx: TrialContext): PeerSession {
       const cfg: DriverConfig = {

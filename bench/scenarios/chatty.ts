@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// chatty: many programs each writing 500 lines of 100 bytes a second, one
-// write() per line, then exiting after exactly rate × duration lines. What it
+// chatty: many programs each writing 500 lines of 100 bytes a second (or
+// 1000 programs 100 a second: the wide case), one write() per line, then exiting after exactly rate × duration lines. What it
 // costs the pump to keep up: CPU % of one core over the steady window (from
 // 20 % to 90 % of the duration after go, while every program runs), bytes
 // lost, and the age of the newest line on disk (each line carries the time it
@@ -27,18 +27,35 @@ import { checkDir, checkStream, newCheck, peerFormat, type LineCheck } from '../
 import { compressionPending, recoverLog } from '../lib/recover.js';
 import { epochMicros, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult, Work } from '../lib/types.js';
+import { beforeDir } from '../peers/fastvisord.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 
 const RATE = 500;
 const LINE = 100;
 
-function shape(quick: boolean): { procs: number; seconds: number } {
-  return quick ? { procs: 20, seconds: 3 } : { procs: 200, seconds: 10 };
+interface Shape {
+  procs: number;
+  rate: number;
+  seconds: number;
+}
+
+function shape(quick: boolean): Shape {
+  return quick ? { procs: 20, rate: RATE, seconds: 3 } : { procs: 200, rate: RATE, seconds: 10 };
+}
+
+// Many slower writers: 1000 programs × 100 lines/s (the same 100 000 lines/s
+// over five times the pipes and files). Longer, so that the steady window
+// survives a slow start of 1000 programs.
+function wideShape(quick: boolean): Shape {
+  return quick ? { procs: 100, rate: 100, seconds: 4 } : { procs: 1000, rate: 100, seconds: 20 };
+}
+
+function nameOf(s: Shape): string {
+  return `${s.procs}x${s.rate}lps-${s.seconds}s`;
 }
 
 function caseName(quick: boolean): string {
-  const { procs, seconds } = shape(quick);
-  return `${procs}x${RATE}lps-${seconds}s`;
+  return nameOf(shape(quick));
 }
 
 function stdoutCaseName(quick: boolean): string {
@@ -126,8 +143,24 @@ export const chatty: Scenario = {
     return [
       {
         name: caseName(quick),
-        peers: ['fastvisor', 'fastvisor-batch0', 'fastvisor-timestamped', 'fastvisor-json', 'c-loop', 'c-splice', 'supervisord', 'pm2'],
+        peers: [
+          'fastvisor',
+          'fastvisor-batch0',
+          'fastvisor-timestamped',
+          'fastvisor-json',
+          'fastvisord',
+          ...(beforeDir() ? ['fastvisord-before'] : []),
+          'c-loop',
+          'c-splice',
+          'supervisord',
+          'pm2',
+        ],
         timeoutSec: shape(quick).seconds + 180,
+      },
+      {
+        name: nameOf(wideShape(quick)),
+        peers: ['fastvisor', 'fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'c-loop', 'supervisord'],
+        timeoutSec: wideShape(quick).seconds + 240,
       },
       {
         name: rotCaseName(quick),
@@ -146,12 +179,13 @@ export const chatty: Scenario = {
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const toStdout = name === stdoutCaseName(ctx.quick);
     const rot = name === rotCaseName(ctx.quick);
-    if (name !== caseName(ctx.quick) && !toStdout && !rot) throw new Error(`no chatty case ${name}`);
+    const wide = name === nameOf(wideShape(ctx.quick));
+    if (name !== caseName(ctx.quick) && !toStdout && !rot && !wide) throw new Error(`no chatty case ${name}`);
     const format = peerFormat(peer.name);
-    const { procs, seconds } = shape(ctx.quick);
-    const lines = RATE * seconds;
+    const { procs, rate, seconds } = wide ? wideShape(ctx.quick) : shape(ctx.quick);
+    const lines = rate * seconds;
     const programs = Array.from({ length: procs }, () => ({
-      argv: [ctx.bins.writer, 'lines', String(RATE), String(lines)],
+      argv: [ctx.bins.writer, 'lines', String(rate), String(lines)],
       expectedBytes: lines * LINE,
     }));
     const work = makeWork('chatty', ctx, programs, { pollMs: 200, ...(rot ? { rotateEverySec: rotateEvery(ctx.quick), backups: 10 } : {}) });

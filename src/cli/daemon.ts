@@ -23,7 +23,7 @@ import { clearAutoChildLogs } from '../log/channel-spec.js';
 import { MainLog, type LineSink } from '../log/main-log.js';
 import { rotationSpec } from '../log/rotation.js';
 import { SYSLOG_IDENT, syslogLineSink, syslogSocketPath } from '../log/syslog.js';
-import { fdHeadroom, fdReserve, IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
+import { DEFAULT_CAPTURE_LAG_MS, fdHeadroom, fdReserve, IoCore, lookupUser, rlimit, tuneMalloc, type LogSink, type NativeEvent } from '../native/index.js';
 import { RealClock } from '../process/clock.js';
 import { FcgiSocketError } from '../process/fcgi-sockets.js';
 import { FdGuard } from '../process/fd-guard.js';
@@ -90,7 +90,10 @@ export class Daemon implements DaemonControl {
     // these gone, no child sees NOTIFY_SOCKET / WATCHDOG_* (a program with
     // ready=notify gets a NOTIFY_SOCKET of fastvisor's own).
     this.sd = SystemdNotifier.fromEnv(process.env, process.pid, (m) => this.log?.warn(m));
-    this.core = IoCore.start({ onEvents: (events) => this.onNative(events) });
+    this.core = IoCore.start({
+      batchMs: this.model.supervisord.capture_lag_ms ?? undefined,
+      onEvents: (events) => this.onNative(events),
+    });
     // Read once: the socket of every syslog message of this run (src/log/syslog.ts).
     this.core.configureSyslog({ path: syslogSocketPath(process.env), ident: SYSLOG_IDENT });
   }
@@ -404,6 +407,7 @@ export class Daemon implements DaemonControl {
         this.supervisor.dispose();
         this.logSink?.close();
         this.model = next;
+        this.core.setBatchMs(next.supervisord.capture_lag_ms ?? DEFAULT_CAPTURE_LAG_MS);
         // supervisord's main() runs again on a restart: the same start-up lines.
         const criticals = this.dropPrivileges();
         this.openMainLog();

@@ -241,6 +241,16 @@ export function cgroupRoot(value: string): string | null {
   return v.replace(/\/+$/, '') || '/';
 }
 
+/**
+ * [supervisord] capture_lag_ms=: the longest trickling child output may wait
+ * in its pipe before it is read and written to its log (0: read at every
+ * wake-up); '' (not set): null, the I/O core's default.
+ */
+export function captureLagMs(value: string): number | null {
+  if (value.trim() === '') return null;
+  return wholeNumber(value, 'capture_lag_ms', 0, 1000);
+}
+
 const LINE_FORMATS: readonly string[] = ['raw', 'timestamped', 'json', 'prefixed'] satisfies LineFormat[];
 
 /** stdout_logfile_format= and [supervisord] child_log_format=: one vocabulary. */

@@ -148,6 +148,7 @@ export function loadConfig(opts: LoadOptions): Model {
         metrics: sd.metrics,
         child_log_format: sd.child_log_format,
         logfile_rotation: sd.logfile_rotation,
+        capture_lag_ms: sd.capture_lag_ms,
       },
       groups,
       servers,

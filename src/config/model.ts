@@ -260,6 +260,8 @@ export interface SupervisordConfig {
   child_log_format: LineFormat;
   /** fastvisor only: logfile_rotate_every / logfile_max_age / logfile_compress of the main log; null: none */
   logfile_rotation: LogRotation | null;
+  /** fastvisor only: the longest trickling child output waits before it is read and logged, ms; null: the I/O core's default */
+  capture_lag_ms: number | null;
 }
 
 export interface SupervisorctlConfig {

@@ -17,6 +17,7 @@ export { errnoName, type NativeError } from './errors.js';
 interface Addon {
   start(opts: { backend?: string; batchMs?: number }, onEvents: (records: Float64Array, data: Buffer) => void): string | number;
   stop(): void;
+  setBatchMs(ms: number): void;
   rlimit(name: string, soft?: number, hard?: number): [number, number] | number;
   spawn(plan: unknown): { pid: number; child: number } | { errno: number; stage: number; pid?: number };
   spawnAsync(request: number, plan: unknown): void;
@@ -351,10 +352,18 @@ export type Backend = 'default' | 'epoll' | 'kqueue' | 'poll';
 export interface CoreOptions {
   /** FASTVISOR_BACKEND overrides 'default' */
   backend?: Backend;
-  /** longest coalescing wait for trickling output, ms (default 10; 0 turns it off). The wait is 50 µs per fd served, up to this. */
+  /**
+   * The capture lag bound, ms: the longest trickling output waits in its pipe
+   * before it is read and written to its log ([supervisord] capture_lag_ms;
+   * default DEFAULT_CAPTURE_LAG_MS; 0: read at every wake-up). After a wave of
+   * small reads the loop waits 1 ms per fd it served, up to this.
+   */
   batchMs?: number;
   onEvents: (events: NativeEvent[]) => void;
 }
+
+/** [supervisord] capture_lag_ms when not set; chosen with `npm run bench -- chatty` (README, Numbers). */
+export const DEFAULT_CAPTURE_LAG_MS = 30;
 
 let running: IoCore | null = null;
 
@@ -375,7 +384,7 @@ export class IoCore {
     let backend: string = opts.backend ?? 'default';
     if (backend === 'default' && process.env.FASTVISOR_BACKEND) backend = process.env.FASTVISOR_BACKEND;
     const onEvents = opts.onEvents;
-    const r = addon.start({ backend, batchMs: opts.batchMs ?? 10 }, (records, data) => {
+    const r = addon.start({ backend, batchMs: opts.batchMs ?? DEFAULT_CAPTURE_LAG_MS }, (records, data) => {
       const events = decodeEvents(records, data);
       // Spawn outcomes first: a child's own events (output, exit) always come
       // after its outcome, so whoever waits for the spawn knows the handle
@@ -393,6 +402,12 @@ export class IoCore {
     }
     running = new IoCore(r);
     return running;
+  }
+
+  /** A new capture lag bound (see CoreOptions.batchMs), from the loop's next wave on. */
+  setBatchMs(ms: number): void {
+    if (running !== this) return;
+    addon.setBatchMs(Math.max(0, Math.min(ms, 60_000)));
   }
 
   stop(): void {

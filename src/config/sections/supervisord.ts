@@ -14,7 +14,7 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import type { Names, ConfigParser } from '../parser.js';
-import { cgroupRoot, environmentFiles, lineFormat, logRotation } from '../fastvisor-options.js';
+import { captureLagMs, cgroupRoot, environmentFiles, lineFormat, logRotation } from '../fastvisor-options.js';
 import type { LineFormat, LogRotation } from '../model.js';
 import { gettempdir } from '../pypath.js';
 
@@ -46,6 +46,8 @@ export interface SupervisordSection {
   child_log_format: LineFormat;
   /** fastvisor only: logfile_rotate_every / logfile_max_age / logfile_compress; null: none set */
   logfile_rotation: LogRotation | null;
+  /** fastvisor only: the capture lag bound in ms; null: the I/O core's default */
+  capture_lag_ms: number | null;
 }
 
 export interface SupervisordContext {
@@ -93,6 +95,7 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
   const metrics = boolean(get('metrics', 'true'));
   const child_log_format = lineFormat(get('child_log_format', 'raw'), 'child_log_format');
   const logfile_rotation = logRotation((option) => get(option, null), 'logfile');
+  const capture_lag_ms = captureLagMs(get('capture_lag_ms', ''));
 
   return {
     minfds,
@@ -117,5 +120,6 @@ export function readSupervisordSection(p: ConfigParser, ctx: SupervisordContext)
     metrics,
     child_log_format,
     logfile_rotation,
+    capture_lag_ms,
   };
 }

@@ -331,3 +331,27 @@ describe('log rotation by time, retention, compression (*_logfile_rotate_every, 
     expect(() => load(option)).toThrow(/ in section 'program:a' \(file: '.*supervisord\.conf'\)$/);
   });
 });
+
+describe('[supervisord] capture_lag_ms', () => {
+  function supervisord(text: string) {
+    const conf = path.join(tmpDir('fv-opts-'), 'supervisord.conf');
+    writeFileSync(conf, `[supervisord]\n${text}\n`);
+    return loadConfig({ configfile: conf }).supervisord;
+  }
+
+  it('is null (the I/O core default) when not set, else whole milliseconds from 0 to 1000', () => {
+    expect(supervisord('').capture_lag_ms).toBeNull();
+    expect(supervisord('capture_lag_ms = 0').capture_lag_ms).toBe(0);
+    expect(supervisord('capture_lag_ms=25').capture_lag_ms).toBe(25);
+    expect(supervisord('capture_lag_ms=1000').capture_lag_ms).toBe(1000);
+  });
+
+  it.each([
+    ['capture_lag_ms=-1', "capture_lag_ms: '-1' is not a whole number from 0 to 1000"],
+    ['capture_lag_ms=1001', "capture_lag_ms: '1001' is not a whole number from 0 to 1000"],
+    ['capture_lag_ms=10ms', "capture_lag_ms: '10ms' is not a whole number from 0 to 1000"],
+    ['capture_lag_ms=2.5', "capture_lag_ms: '2.5' is not a whole number from 0 to 1000"],
+  ])('%s is refused', (option, message) => {
+    expect(() => supervisord(option)).toThrow(message);
+  });
+});

@@ -98,10 +98,17 @@ function spec(s: string): string {
 
 /** loadConfig's model in the harness's shape. */
 export function shape(m: Model): unknown {
-  // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts), child_log_format
-  // and logfile_rotation (fastvisor-options.test.ts) are fastvisor's own.
-  const { environment, cgroup_root: _cgroupRoot, metrics: _metrics, child_log_format: _childLogFormat, logfile_rotation: _rotation, ...sd } =
-    m.supervisord;
+  // cgroup_root (fastvisor-options.test.ts), metrics (load-model.test.ts), child_log_format,
+  // logfile_rotation and capture_lag_ms (fastvisor-options.test.ts) are fastvisor's own.
+  const {
+    environment,
+    cgroup_root: _cgroupRoot,
+    metrics: _metrics,
+    child_log_format: _childLogFormat,
+    logfile_rotation: _rotation,
+    capture_lag_ms: _captureLagMs,
+    ...sd
+  } = m.supervisord;
   return {
     supervisord: { ...sd, environment: { ...environment } },
     groups: m.groups.map((g) => ({
