@@ -34,12 +34,13 @@ export function killTracked(): void {
   tracked.clear();
 }
 
-function stat(pid: string): { ppid: number; state: string } | null {
+/** A process's state, parent and process group from /proc/PID/stat; null once it is gone. */
+export function procStat(pid: number | string): { state: string; ppid: number; pgid: number } | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm may contain spaces and parens: fields start after the last ')'.
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, ppid: Number(rest[1]) };
+    return { state: rest[0]!, ppid: Number(rest[1]), pgid: Number(rest[2]) };
   } catch {
     return null;
   }
@@ -50,7 +51,7 @@ export function zombieChildren(): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const st = stat(name);
+    const st = procStat(name);
     if (st && st.ppid === process.pid && st.state === 'Z') out.push(Number(name));
   }
   return out;
@@ -60,7 +61,7 @@ export function childrenOf(ppid = process.pid): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const st = stat(name);
+    const st = procStat(name);
     if (st && st.ppid === ppid) out.push(Number(name));
   }
   return out;

@@ -18,7 +18,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, stopAllDaemons, type DaemonKind } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { waitState } from '../../helpers/process-info.js';
-import { isAlive, killTracked, track } from '../../helpers/procs.js';
+import { isAlive, killTracked, procStat, track } from '../../helpers/procs.js';
 import { removeTmpDirs } from '../../helpers/tmp.js';
 
 afterEach(async () => {
@@ -30,8 +30,9 @@ afterAll(removeTmpDirs);
 const PROGRAM = '[program:a]\ncommand=/bin/sleep 300\nstartsecs=0\nstopasgroup=true\nkillasgroup=true\n';
 
 function pgid(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[2]);
+  const st = procStat(pid);
+  if (!st) throw new Error(`no process ${pid}`);
+  return st.pgid;
 }
 
 async function killedAndRestarted(kind: DaemonKind): Promise<Record<string, unknown>> {

@@ -18,7 +18,7 @@ import { startDaemon, stopAllDaemons, supervisorctl, type Daemon } from '../../h
 import { freePort, runPython } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { processInfo, waitInfo } from '../../helpers/process-info.js';
-import { isAlive, killTracked } from '../../helpers/procs.js';
+import { isAlive, killTracked, procStat } from '../../helpers/procs.js';
 import { PYTHON } from '../../helpers/python.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
@@ -94,33 +94,18 @@ function groupMembers(pgid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(name));
-    } catch {
-      // gone
-    }
+    const st = procStat(name);
+    if (st && st.pgid === pgid && st.state !== 'Z') out.push(Number(name));
   }
   return out;
 }
 
 function stateOf(pid: number): string {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[0]!;
-  } catch {
-    return 'gone';
-  }
+  return procStat(pid)?.state ?? 'gone';
 }
 
 function pgidOf(pid: number): number | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.pgid ?? null;
 }
 
 /** One GET over TCP, with Basic auth when given. */

@@ -17,7 +17,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { fastvisordCommand, REPO, rpcCall } from '../../helpers/daemon-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
-import { childrenOf } from '../../helpers/procs.js';
+import { childrenOf, procStat } from '../../helpers/procs.js';
 import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 
 const EXAMPLE = path.join(REPO, 'examples', 'docker');
@@ -60,16 +60,6 @@ function get(port: number, uri: string): Promise<{ status: number; body: string 
       })
       .on('error', reject);
   });
-}
-
-function procStat(pid: number): { state: string; ppid: number } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, ppid: Number(rest[1]) };
-  } catch {
-    return null;
-  }
 }
 
 function comm(pid: number): string | null {
