@@ -547,6 +547,11 @@ bool read_line_format(Napi::Value v, LineFormatSpec* spec) {
   return true;
 }
 
+// 'hourly' | 'daily' | 'weekly' -> its calendar period; kNone for anything else.
+RotateEvery calendar_every(const std::string& w) {
+  return w == "hourly" ? RotateEvery::kHourly : w == "daily" ? RotateEvery::kDaily : w == "weekly" ? RotateEvery::kWeekly : RotateEvery::kNone;
+}
+
 // Rotation options from JS: { every?: 'hourly'|'daily'|'weekly'|seconds,
 // maxAge?: seconds, compress?: 'gzip'|'none' }. False for anything else.
 bool read_rotation(Napi::Value v, RotationSpec* spec) {
@@ -560,11 +565,8 @@ bool read_rotation(Napi::Value v, RotationSpec* spec) {
       spec->every = RotateEvery::kSeconds;
       spec->every_s = static_cast<int64_t>(n);
     } else if (e.IsString()) {
-      std::string w = e.As<Napi::String>().Utf8Value();
-      if (w == "hourly") spec->every = RotateEvery::kHourly;
-      else if (w == "daily") spec->every = RotateEvery::kDaily;
-      else if (w == "weekly") spec->every = RotateEvery::kWeekly;
-      else return false;
+      spec->every = calendar_every(e.As<Napi::String>().Utf8Value());
+      if (spec->every == RotateEvery::kNone) return false;
     } else {
       return false;
     }
@@ -604,7 +606,7 @@ Napi::Value OpenSink(const Napi::CallbackInfo& info) {
   if (!sink) return errno_result(env, err);
   // Before JS has the id, so before any child or write can reach the sink.
   sink->set_format(format);
-  sink->set_rotation(rotation, get(info)->loop.backup_worker(), -1);
+  sink->set_rotation(rotation, get(info)->loop.backup_worker());
   auto res = Napi::Object::New(env);
   res.Set("sink", sink->id());
   return res;
@@ -654,8 +656,7 @@ Napi::Value NextRotationBoundary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
     return usage(env, "Usage: nextRotationBoundary(every: 'hourly'|'daily'|'weekly', wallSecs: number)");
-  std::string w = info[0].As<Napi::String>().Utf8Value();
-  RotateEvery e = w == "hourly" ? RotateEvery::kHourly : w == "daily" ? RotateEvery::kDaily : w == "weekly" ? RotateEvery::kWeekly : RotateEvery::kNone;
+  RotateEvery e = calendar_every(info[0].As<Napi::String>().Utf8Value());
   if (e == RotateEvery::kNone) return usage(env, "nextRotationBoundary: every must be hourly, daily or weekly");
   return Napi::Number::New(env, static_cast<double>(next_calendar_boundary(e, info[1].As<Napi::Number>().Int64Value())));
 }
@@ -663,11 +664,6 @@ Napi::Value NextRotationBoundary(const Napi::CallbackInfo& info) {
 Napi::Value RotateSink(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) return usage(info.Env(), "Usage: rotateSink(sink: number)");
   return Napi::Number::New(info.Env(), get(info)->loop.rotate_sink(info[0].As<Napi::Number>().Uint32Value()));
-}
-
-// Tests and benchmarks: backups waiting for (or under) compression or pruning.
-Napi::Value BackupJobsPending(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(get(info)->loop.backup_worker()->pending()));
 }
 
 Napi::Value ClearSink(const Napi::CallbackInfo& info) {
@@ -902,7 +898,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clearSink", Napi::Function::New(env, ClearSink));
   exports.Set("rotateSink", Napi::Function::New(env, RotateSink));
   exports.Set("nextRotationBoundary", Napi::Function::New(env, NextRotationBoundary));
-  exports.Set("backupJobsPending", Napi::Function::New(env, BackupJobsPending));
   exports.Set("syslogConfigure", Napi::Function::New(env, SyslogConfigure));
   exports.Set("writeSyslog", Napi::Function::New(env, WriteSyslog));
   exports.Set("syslogCounters", Napi::Function::New(env, SyslogCountersJs));

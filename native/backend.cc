@@ -9,8 +9,7 @@ std::unique_ptr<Backend> make_backend(const std::string& name) {
 #if defined(__linux__)
   if (name == "default" || name == "epoll") return make_epoll_backend();
 #endif
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
-    defined(FV_LIBKQUEUE)  // Linux + libkqueue: a test build (scripts/build-kqueue.sh)
+#if defined(FV_HAVE_KQUEUE)
   if (name == "default" || name == "kqueue") return make_kqueue_backend();
 #endif
   if (name == "default") return make_poll_backend();

@@ -48,8 +48,10 @@ std::unique_ptr<Backend> make_poll_backend();
 #if defined(__linux__)
 std::unique_ptr<Backend> make_epoll_backend();
 #endif
+// The BSDs and macOS; Linux + libkqueue is a test build (scripts/build-kqueue.sh).
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
     defined(FV_LIBKQUEUE)
+#define FV_HAVE_KQUEUE 1
 std::unique_ptr<Backend> make_kqueue_backend();
 #endif
 

@@ -28,10 +28,6 @@ namespace {
 constexpr int kLevel = 1;
 constexpr size_t kChunk = 256 * 1024;
 
-std::string backup_name(const std::string& path, int k, bool gz) {
-  return path + "." + std::to_string(k) + (gz ? ".gz" : "");
-}
-
 // The plain backup that is this inode now, 0 when none (gone: shifted past
 // the last backup, pruned, or compressed already). Caller holds the names mutex.
 int find_backup(const BackupJob& job) {
@@ -66,6 +62,10 @@ void sync_dir_of(const std::string& path) {
 
 }  // namespace
 
+std::string backup_name(const std::string& path, int k, bool gz) {
+  return path + "." + std::to_string(k) + (gz ? ".gz" : "");
+}
+
 BackupWorker::~BackupWorker() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -84,11 +84,6 @@ void BackupWorker::post(BackupJob job) {
   cv_.notify_one();
 }
 
-size_t BackupWorker::pending() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return jobs_.size() + (busy_ ? 1 : 0);
-}
-
 void BackupWorker::run() {
 #if defined(__linux__)
   // Capture comes first: SCHED_IDLE runs this thread only on a CPU nothing
@@ -103,15 +98,15 @@ void BackupWorker::run() {
     if (stop_) return;
     BackupJob job = std::move(jobs_.front());
     jobs_.pop_front();
-    busy_ = true;
     lock.unlock();
     handle(job);
     lock.lock();
-    busy_ = false;
   }
 }
 
-int BackupWorker::gzip_file(int src_fd, const std::string& tmp, const std::atomic<bool>& stop) {
+// gzip src_fd (from its start) into a new file tmp, fsynced, with src's
+// times. 0 or -errno (tmp is then removed). Gives up when stop turns true.
+static int gzip_file(int src_fd, const std::string& tmp, const std::atomic<bool>& stop) {
   struct stat st;
   if (fstat(src_fd, &st) != 0) return -errno;
   int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

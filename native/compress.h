@@ -35,6 +35,9 @@ struct BackupJob {
   std::shared_ptr<std::mutex> names; // the sink's: held while names change
 };
 
+// A backup's name: path.k, or path.k.gz.
+std::string backup_name(const std::string& path, int k, bool gz = false);
+
 class BackupWorker {
  public:
   BackupWorker() = default;
@@ -44,13 +47,6 @@ class BackupWorker {
 
   // Any thread; never blocks on the work. The thread starts at the first job.
   void post(BackupJob job);
-  // Tests: jobs queued or running.
-  size_t pending();
-
-  // gzip src_fd (from its start) into a new file tmp, fsynced, with src's
-  // times. 0 or -errno (tmp is then removed). Gives up when stop turns true.
-  static int gzip_file(int src_fd, const std::string& tmp, const std::atomic<bool>& stop);
-
  private:
   void run();
   void handle(BackupJob& job);
@@ -59,7 +55,6 @@ class BackupWorker {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<BackupJob> jobs_;
-  bool busy_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

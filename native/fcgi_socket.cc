@@ -2,6 +2,8 @@
 // See fcgi_socket.h.
 #include "fcgi_socket.h"
 
+#include "spawn.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +37,11 @@ int new_socket(int domain) {
   int fd = socket(domain, SOCK_STREAM, 0);
   if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
-  if (fd < 0 || fd >= 3) return fd;
-  int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  int saved = errno;
-  close(fd);
-  errno = saved;
-  return moved;
+  if (fd < 0) return fd;
+  fd = fd_above_stdio(fd);
+  if (fd >= 0) return fd;
+  errno = -fd;
+  return -1;
 }
 
 // Python's setipaddr() for AF_INET: '<broadcast>', a dotted quad, or a name

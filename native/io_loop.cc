@@ -3,6 +3,8 @@
 // points; run() and everything below it run on the I/O thread.
 #include "io_loop.h"
 
+#include "mono_clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -58,14 +60,6 @@ double wall_ms() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
-
-int64_t mono_us() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t mono_ms() { return mono_us() / 1000; }
 
 void decode_status(int status, double* code, double* sig, double* core) {
   *code = -1;
@@ -452,13 +446,14 @@ void IoLoop::run() {
     // Where exits are only known through SIGCHLD (the poll backend), a
     // child's exit must never hang on one lost or late wake-up: while such
     // children run, look at them at least once a second anyway.
-    int timeout = needs_sigchld_ && has_unwatched_children() ? kUnwatchedScanMs : -1;
+    const bool scan = needs_sigchld_ && has_unwatched_children();
+    int timeout = scan ? kUnwatchedScanMs : -1;
     // A formatted log's partial line is written out when it is due.
     if (!partial_sinks_.empty()) timeout = partial_timeout(timeout);
     int n = backend_->wait(ready_.data(), kMaxReady, timeout);
     const int64_t wave_start_us = mono_us();
     now_ms_ = wave_start_us / 1000;
-    if (timeout >= 0 && now_ms_ - last_unwatched_scan_ms_ >= kUnwatchedScanMs) {
+    if (scan && now_ms_ - last_unwatched_scan_ms_ >= kUnwatchedScanMs) {
       last_unwatched_scan_ms_ = now_ms_;
       reap_scan();
     }

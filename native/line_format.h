@@ -40,7 +40,6 @@ class LineFormatter {
   bool has_partial() const { return !pending_.empty(); }
   // Monotonic ms when the pending partial's first byte was read.
   int64_t partial_since() const { return pending_mono_; }
-  const LineFormatSpec& spec() const { return spec_; }
 
  private:
   void emit(const uint8_t* p, size_t n, double wall_ms, int pid, bool partial, std::string* out);

@@ -8,6 +8,8 @@
 // reported once per episode; the first good write ends the episode.
 #include "logfile.h"
 
+#include "mono_clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,16 +25,6 @@
 namespace fv {
 namespace {
 constexpr int64_t kRetryMs = 1000;
-
-int64_t mono_now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-std::string backup(const std::string& path, int k, bool gz = false) {
-  return path + "." + std::to_string(k) + (gz ? ".gz" : "");
-}
 
 // /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the daemon's own fd
 // N, or -1. open() of these fails with ENXIO when the fd is a socket
@@ -124,17 +116,16 @@ void LogSink::set_format(const LineFormatSpec& spec) {
   else fmt_ = std::make_unique<LineFormatter>(spec);
 }
 
-void LogSink::set_rotation(const RotationSpec& spec, BackupWorker* worker, int64_t now_ms) {
+void LogSink::set_rotation(const RotationSpec& spec, BackupWorker* worker) {
   rot_ = spec;
   worker_ = spec.gzip || spec.max_age_s > 0 ? worker : nullptr;
-  if (now_ms < 0) now_ms = mono_now_ms();
-  if (rot_.every == RotateEvery::kSeconds) next_mono_ms_ = now_ms + rot_.every_s * 1000;
+  if (rot_.every == RotateEvery::kSeconds) next_mono_ms_ = mono_ms() + rot_.every_s * 1000;
   else if (rot_.every != RotateEvery::kNone) next_wall_s_ = next_calendar_boundary(rot_.every, time(nullptr));
   if (!worker_ || !rot_.gzip) return;
   // Plain backups an earlier run left (stopped or crashed mid-compression).
   for (int k = 1; k <= backups_; k++) {
     struct stat st;
-    if (stat(backup(path_, k).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (stat(backup_name(path_, k).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     worker_->post(BackupJob{path_, backups_, true, st.st_dev, st.st_ino, 0, names_});
   }
 }
@@ -167,6 +158,11 @@ void LogSink::feed(const uint8_t* p, size_t n, int pid, double wall_ms, int64_t 
   if (!fmt_) return write(p, n, now_ms, obs);
   fmt_out_.clear();
   fmt_->feed(p, n, wall_ms, now_ms, pid, &fmt_out_);
+  write_formatted(now_ms, obs);
+}
+
+// The records the formatter just made (whole lines: rotation falls between them).
+void LogSink::write_formatted(int64_t now_ms, SinkObserver* obs) {
   if (!fmt_out_.empty()) write_impl(reinterpret_cast<const uint8_t*>(fmt_out_.data()), fmt_out_.size(), now_ms, obs, true);
   // A big burst once must not keep its buffer for ever.
   if (fmt_out_.capacity() > (4u << 20)) std::string().swap(fmt_out_);
@@ -180,7 +176,7 @@ void LogSink::flush_partial(int64_t now_ms, bool all, SinkObserver* obs) {
   if (!fmt_ || !fmt_->has_partial()) return;
   fmt_out_.clear();
   fmt_->flush(now_ms, all, &fmt_out_);
-  if (!fmt_out_.empty()) write_impl(reinterpret_cast<const uint8_t*>(fmt_out_.data()), fmt_out_.size(), now_ms, obs, true);
+  write_formatted(now_ms, obs);
 }
 
 void LogSink::write(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs) {
@@ -204,8 +200,7 @@ void LogSink::write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserve
   // Time rotation is lazy: at the first write after a boundary, before it,
   // so between two whole records in a formatted sink.
   const bool timed = regular_ && rot_.every != RotateEvery::kNone && time_due(now_ms);
-  if ((timed || (rotating && (rotate_pending_ || size_ >= maxbytes_)) || (regular_ && rotate_pending_)) &&
-      now_ms >= retry_at_ms_)
+  if ((timed || (regular_ && rotate_pending_) || (rotating && size_ >= maxbytes_)) && now_ms >= retry_at_ms_)
     rotate(now_ms, obs);
   // The failed rotation found the open file removed (rotate_failed).
   if (fd_ < 0) return drop(n, counters.fault_errno.load(std::memory_order_relaxed), SinkOp::kOpen, obs);
@@ -256,8 +251,9 @@ void LogSink::write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserve
 // fails, the old fd (now name.1) still takes the bytes: late rotation, no loss.
 int LogSink::rotate(int64_t now_ms, SinkObserver* obs) {
   rotate_pending_ = false;
+  // The file about to become NAME.1, by inode: the worker compresses it wherever later shifts put it.
   struct stat old;
-  const bool have_old = worker_ && fd_ >= 0 && fstat(fd_, &old) == 0;
+  const bool have_old = worker_ && rot_.gzip && fd_ >= 0 && fstat(fd_, &old) == 0;
   if (backups_ > 0) {
     // With a worker, names change under its mutex (compress.h): it holds it
     // for a few renames and stats, never while compressing.
@@ -266,29 +262,24 @@ int LogSink::rotate(int64_t now_ms, SinkObserver* obs) {
     if (rot_.gzip) {
       // The oldest drops out whichever form it has; otherwise a stale
       // NAME.N.gz would sit beside the NAME.N shifted onto it.
-      ::unlink(backup(path_, backups_).c_str());
-      ::unlink(backup(path_, backups_, true).c_str());
+      ::unlink(backup_name(path_, backups_).c_str());
+      ::unlink(backup_name(path_, backups_, true).c_str());
     }
-    char src[4096], dst[4096];
     for (int i = backups_ - 1; i >= 1; i--) {
-      snprintf(src, sizeof src, "%s.%d", path_.c_str(), i);
-      snprintf(dst, sizeof dst, "%s.%d", path_.c_str(), i + 1);
-      if (::rename(src, dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
-      if (rot_.gzip) {
-        snprintf(src, sizeof src, "%s.%d.gz", path_.c_str(), i);
-        snprintf(dst, sizeof dst, "%s.%d.gz", path_.c_str(), i + 1);
-        if (::rename(src, dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
+      for (bool gz : {false, true}) {
+        if (gz && !rot_.gzip) continue;
+        if (::rename(backup_name(path_, i, gz).c_str(), backup_name(path_, i + 1, gz).c_str()) != 0 && errno != ENOENT)
+          return rotate_failed(errno, now_ms, obs);
       }
     }
-    snprintf(dst, sizeof dst, "%s.1", path_.c_str());
-    if (::rename(path_.c_str(), dst) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
+    if (::rename(path_.c_str(), backup_name(path_, 1).c_str()) != 0 && errno != ENOENT) return rotate_failed(errno, now_ms, obs);
   }
   int rc = open_append(O_TRUNC);
   // Keep writing to the old fd; try a fresh file again after the deadline.
   if (rc < 0) return rotate_failed(-rc, now_ms, obs);
   counters.rotations.fetch_add(1, std::memory_order_relaxed);
   if (worker_ && backups_ > 0)
-    worker_->post(BackupJob{path_, backups_, rot_.gzip && have_old, have_old ? old.st_dev : 0,
+    worker_->post(BackupJob{path_, backups_, have_old, have_old ? old.st_dev : 0,
                             have_old ? old.st_ino : 0, rot_.max_age_s, names_});
   if (rotate_faulted_) {
     rotate_faulted_ = false;

@@ -70,7 +70,7 @@ class LogSink {
   // compression, their after-work posted to worker (which outlives the sink's
   // use: the I/O loop owns both). Plain backups left by an earlier run (a
   // crash mid-compression) are queued for compression at once.
-  void set_rotation(const RotationSpec& spec, BackupWorker* worker, int64_t now_ms);
+  void set_rotation(const RotationSpec& spec, BackupWorker* worker);
 
   // I/O thread: rotate now (fastvisorctl rotate), whatever the size. With
   // backups 0 the file is truncated, as a size rotation does.
@@ -100,6 +100,7 @@ class LogSink {
 
  private:
   int open_append(int extra_flags);
+  void write_formatted(int64_t now_ms, SinkObserver* obs);
   void write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs, bool whole_lines);
   int rotate(int64_t now_ms, SinkObserver* obs);
   bool time_due(int64_t now_ms);

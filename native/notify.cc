@@ -38,10 +38,8 @@ int clear_path(const std::string& path) {
 
 int bind_path(int fd, const std::string& path) {
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path.data(), path.size());
-  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size() + 1);
+  socklen_t len = unix_path_addr(path, &addr);
+  if (len == 0) return -ENAMETOOLONG;
   return bind(fd, reinterpret_cast<struct sockaddr*>(&addr), len) == 0 ? 0 : -errno;
 }
 
@@ -129,22 +127,19 @@ int notify_send(const std::string& path, const std::string& text) {
   if (path.size() < 2 || (path[0] != '/' && path[0] != '@') || path.find('\0') != std::string::npos) return -EINVAL;
   if (text.size() > kNotifyMax) return -EMSGSIZE;
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  bool abstract = path[0] == '@';
-  // A file name needs its NUL inside sun_path; an abstract name is counted
-  // by length alone and may fill it.
-  if (abstract ? path.size() > sizeof addr.sun_path : path.size() >= sizeof addr.sun_path) return -ENAMETOOLONG;
-  memcpy(addr.sun_path, path.data(), path.size());
-  if (abstract) addr.sun_path[0] = '\0';
-  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
-#if defined(SOCK_CLOEXEC)
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-#else
-  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-  if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-  if (fd < 0) return -errno;
+  socklen_t len;
+  if (path[0] == '@') {
+    // An abstract name is counted by length alone (no NUL) and may fill sun_path.
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (path.size() > sizeof addr.sun_path) return -ENAMETOOLONG;
+    memcpy(addr.sun_path + 1, path.data() + 1, path.size() - 1);
+    len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size());
+  } else if ((len = unix_path_addr(path, &addr)) == 0) {
+    return -ENAMETOOLONG;
+  }
+  int fd = unix_dgram_socket(false);
+  if (fd < 0) return fd;
   // Blocking as sd_notify is, but never for long: a receiver whose queue is
   // full must not stall the daemon's JS thread (and its children) for good.
   struct timeval tv{1, 0};

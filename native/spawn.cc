@@ -51,15 +51,10 @@ int make_pipe(int fds[2]) {
   fcntl(raw[1], F_SETFD, FD_CLOEXEC);
 #endif
   for (int i = 0; i < 2; i++) {
-    if (raw[i] < 3) {
-      int moved = fcntl(raw[i], F_DUPFD_CLOEXEC, 3);
-      int saved = errno;
-      close(raw[i]);
-      raw[i] = moved;
-      if (moved < 0) {
-        close(raw[1 - i]);
-        return -saved;
-      }
+    raw[i] = fd_above_stdio(raw[i]);
+    if (raw[i] < 0) {
+      close(raw[1 - i]);
+      return raw[i];
     }
   }
   fds[0] = raw[0];
@@ -69,15 +64,7 @@ int make_pipe(int fds[2]) {
 
 int open_devnull() {
   int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  if (fd < 3) {
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    int saved = errno;
-    close(fd);
-    if (moved < 0) return -saved;
-    fd = moved;
-  }
-  return fd;
+  return fd < 0 ? -errno : fd_above_stdio(fd);
 }
 
 void close_fd(int* fd) {
@@ -289,6 +276,14 @@ int fd_headroom(int want) {
   int n = static_cast<int>(held.size());
   for (int fd : held) close(fd);
   return n;
+}
+
+int fd_above_stdio(int fd) {
+  if (fd >= 3) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int err = errno;
+  close(fd);
+  return moved < 0 ? -err : moved;
 }
 
 bool fds_short(int need) {

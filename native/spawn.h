@@ -87,5 +87,10 @@ int fd_reserve();
 int fd_headroom(int want);
 // True when opening `need` more descriptors would eat into the reserve.
 bool fds_short(int need);
+// A new descriptor of the daemon's, moved above 0-2 (close-on-exec) if it
+// landed there: a daemon started with those closed would otherwise hand it to
+// a child as its stdin, stdout or stderr. The descriptor, or -errno (fd is
+// closed then).
+int fd_above_stdio(int fd);
 
 }  // namespace fv

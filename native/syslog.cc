@@ -76,24 +76,30 @@ void SyslogWriter::apply_config() {
     path_ = cfg_path_.empty() ? syslog_default_path() : cfg_path_;
     ident_ = cfg_ident_;
   }
+  header_sec_ = -1;  // the ident may have changed
   disconnect();
   retry_at_ms_ = 0;
   backlog_.clear();
   backlog_bytes_ = 0;
 }
 
-// glibc's "<%d>%h %e %T %s: ", in the C locale's month names and local time.
+// glibc's "<%d>%h %e %T %s: ", in the C locale's month names and local time;
+// made once a second (localtime_r takes the time zone lock), as the line
+// formatter's stamps are.
 void SyslogWriter::header() {
   time_t now = time(nullptr);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, "<%d>%s %2d %02d:%02d:%02d ", kPriority, kMonths[tm.tm_mon % 12], tm.tm_mday,
-                   tm.tm_hour, tm.tm_min, tm.tm_sec);
-  msg_.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  msg_ += ident_;
-  msg_ += ": ";
-  header_len_ = msg_.size();
+  if (now != header_sec_) {
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "<%d>%s %2d %02d:%02d:%02d ", kPriority, kMonths[tm.tm_mon % 12], tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+    header_.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    header_ += ident_;
+    header_ += ": ";
+    header_sec_ = now;
+  }
+  msg_ = header_;
 }
 
 int SyslogWriter::connect_socket() {
@@ -102,14 +108,11 @@ int SyslogWriter::connect_socket() {
   int fd = unix_dgram_socket();
   if (fd < 0) return fd;
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof addr.sun_path) {
+  socklen_t len = unix_path_addr(path_, &addr);
+  if (len == 0) {
     close(fd);
     return -ENAMETOOLONG;
   }
-  memcpy(addr.sun_path, path_.data(), path_.size());
-  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path_.size() + 1);
   if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), len) != 0) {
     int err = errno;
     close(fd);

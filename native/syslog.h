@@ -18,6 +18,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <atomic>
 #include <deque>
@@ -97,7 +98,8 @@ class SyslogWriter {
   bool faulted_ = false;
   uint64_t episode_dropped_ = 0;
   std::string msg_;          // the datagram being built
-  size_t header_len_ = 0;
+  std::string header_;       // "<14>Mmm dd HH:MM:SS ident: " of header_sec_
+  time_t header_sec_ = -1;   // -1: build it again
 };
 
 }  // namespace fv

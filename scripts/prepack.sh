@@ -15,13 +15,16 @@ for p in $required; do
   if [ ! -f "$f" ]; then
     echo "prepack: $f is missing: run 'npm run prebuilds' first (README: Install)" >&2
     fail=1
-  elif [ -n "$(find native binding.gyp -newer "$f" -type f | head -1)" ]; then
-    echo "prepack: $f is older than the native sources ($(find native binding.gyp -newer "$f" -type f | head -1)): run 'npm run prebuilds'" >&2
-    fail=1
+  else
+    newer=$(find native binding.gyp -newer "$f" -type f | head -1)
+    if [ -n "$newer" ]; then
+      echo "prepack: $f is older than the native sources ($newer): run 'npm run prebuilds'" >&2
+      fail=1
+    fi
   fi
 done
 # dist/ is what bin/*.js run; `prepare` builds it, but only after prepack.
-if [ ! -f dist/cli/supervisord.js ] && [ ! -d dist/cli ]; then
+if [ ! -d dist/cli ]; then
   echo "prepack: dist/ is missing: run 'npm run build'" >&2
   fail=1
 fi

@@ -35,7 +35,6 @@ interface Addon {
   openSink(path: string, maxbytes: number, backups: number, format?: LineFormatSpec, rotation?: LogRotationSpec): { sink: number } | { errno: number };
   rotateSink(sink: number): number;
   nextRotationBoundary(every: 'hourly' | 'daily' | 'weekly', wallSecs: number): number;
-  backupJobsPending(): number;
   closeSink(sink: number): void;
   sinkCounters(sink: number, out: Float64Array): boolean;
   reopenSinks(sink?: number): number;
@@ -496,11 +495,6 @@ export class IoCore {
   childCounters(child: number): { stdout: number; stderr: number; stdinPending: number } | null {
     const c = addon.childCounters(child);
     return c ? { stdout: c[0], stderr: c[1], stdinPending: c[2] } : null;
-  }
-
-  /** Tests and benchmarks: rotated backups still waiting for compression or pruning. */
-  backupJobsPending(): number {
-    return addon.backupJobsPending();
   }
 
   /**
