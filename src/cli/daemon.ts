@@ -219,7 +219,7 @@ export class Daemon implements DaemonControl {
     }
     try {
       const rotation = rotationSpec(s.logfile_rotation);
-      this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups, ...(rotation ? { rotation } : {}) });
+      this.logSink = this.core.openSink(s.logfile, { maxbytes: s.logfile_maxbytes, backups: s.logfile_backups, rotation });
       const sink = this.logSink;
       sinks.push({ write: (line) => sink.write(line) });
     } catch (err) {

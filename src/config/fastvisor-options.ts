@@ -6,6 +6,7 @@
 // section and file named; the process/ layer only reads the typed result.
 import { boolean, byte_size, ValueError } from './datatypes.js';
 import { EnvFileError, parseEnvFileList, type EnvFileRef } from './env-file.js';
+import { PID_MAX_LIMIT } from './model.js';
 import type {
   CgroupLimits,
   DependencyCondition,
@@ -212,7 +213,7 @@ export function readCgroupOptions(get: (option: string, def: string, doExpand?: 
     const v = opt(option);
     return v === null ? null : parse(v);
   };
-  const tasks = (v: string): number | null => (/^\s*(max|infinity)\s*$/i.test(v) ? null : wholeNumber(v, 'pids_max', 1, 4194304));
+  const tasks = (v: string): number | null => (/^\s*(max|infinity)\s*$/i.test(v) ? null : wholeNumber(v, 'pids_max', 1, PID_MAX_LIMIT));
   const cgroup: CgroupLimits = {
     memory_max: maybe('memory_max', (v) => memoryBytes(v, 'memory_max')),
     memory_high: maybe('memory_high', (v) => memoryBytes(v, 'memory_high')),
@@ -282,12 +283,10 @@ export function rotateEvery(value: string, option: string): LogRotation['every']
   return n;
 }
 
-const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
 /** *_logfile_max_age=: `14d`, `12h`, `30m`, `90s` (or bare seconds) -> seconds, 1 or more. */
 export function maxAge(value: string, option: string): number {
   const m = /^\s*(\d+)\s*([dhms])?\s*$/i.exec(value);
-  const secs = m ? Number(m[1]) * AGE_UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
+  const secs = m ? Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
   if (!(secs >= 1 && secs <= 1e11)) throw new ValueError(`${option}: invalid age '${value.trim()}' (use e.g. 14d, 12h, 30m, 90s)`);
   return secs;
 }

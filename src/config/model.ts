@@ -219,7 +219,6 @@ export interface HttpServerConfig {
   password: string | null;
 }
 
-/** A child log's line format (fastvisor); 'raw' is supervisord's bytes as read. */
 /** fastvisor's log rotation by time, retention and compression (native/logfile.h). */
 export interface LogRotation {
   /** 'hourly' | 'daily' | 'weekly' (local time boundaries), seconds (every N s from the open), or null: size only */
@@ -229,7 +228,11 @@ export interface LogRotation {
   compress: 'gzip' | 'none';
 }
 
+/** A child log's line format (fastvisor); 'raw' is supervisord's bytes as read. */
 export type LineFormat = 'raw' | 'timestamped' | 'json' | 'prefixed';
+
+/** Linux's PID_MAX_LIMIT: no more processes than this can exist at once (numprocs, pids_max). */
+export const PID_MAX_LIMIT = 4_194_304;
 
 export interface SupervisordConfig {
   logfile: string;

@@ -10,6 +10,7 @@ import { endpointOf } from './client.js';
 import { Exit, type Controller } from './controller.js';
 import { fromNodeError } from './errors.js';
 import { errorLine } from './format.js';
+import { pyLen } from './py.js';
 
 export type MergedStreams = 'stdout' | 'stderr' | 'both';
 
@@ -108,7 +109,7 @@ export class Printer {
     const key = `${name}\0${stream}`;
     if (kind === 'A') {
       if (!this.colours.has(name)) this.colours.set(name, PALETTE[this.colours.size % PALETTE.length]!);
-      this.width = Math.max(this.width, [...name].length);
+      this.width = Math.max(this.width, pyLen(name));
       return null;
     }
     const continues = this.open.has(key);
@@ -136,7 +137,7 @@ export class Printer {
   }
 
   private prefixed(name: string, stream: string, sep: string, payload: Buffer): Buffer {
-    const pad = ' '.repeat(Math.max(0, this.width - [...name].length));
+    const pad = ' '.repeat(Math.max(0, this.width - pyLen(name)));
     let head = this.paint(this.colours.get(name) ?? PALETTE[0]!, name) + pad;
     if (this.both) head += ' ' + (stream === 'stderr' ? this.paint('31', 'err') : 'out');
     return Buffer.concat([Buffer.from(`${head} ${sep} `), payload, Buffer.from('\n')]);

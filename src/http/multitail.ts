@@ -22,12 +22,13 @@
 // file while the socket refuses more (backpressure), a source holds at most MAX_LINE of
 // an unfinished line, and a file that runs more than MAX_LAG ahead is skipped over to
 // its last KEEP_AFTER_SKIP bytes, counting the lines it jumped.
+import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
 import { TAIL_HEAD_BYTES, TAIL_POLL_MS, TailFollower, TRUNCATED } from './logtail.js';
 import { startReply } from './reply.js';
 
-export type TailStreams = 'stdout' | 'stderr' | 'both';
+type TailStreams = 'stdout' | 'stderr' | 'both';
 
 /** One process's log files, as the daemon names them (null: that channel has no file). */
 export interface MultiTailSource {
@@ -41,27 +42,32 @@ export type ResolveSources = (specs: readonly string[]) => MultiTailSource[] | {
 export type SpareDescriptor = () => boolean;
 
 /** A line longer than this is sent in pieces (P records), so a source never holds more. */
-export const MAX_LINE = 16 * 1024;
+const MAX_LINE = 16 * 1024;
 /** An unfinished line waits this long for its \n before its piece so far is sent. */
-export const PARTIAL_MS = 250;
+const PARTIAL_MS = 250;
 /** A file more than this ahead of the reader is skipped over (an M record says how many lines). */
-export const MAX_LAG = 1024 * 1024;
+const MAX_LAG = 1024 * 1024;
 /** What is kept of a skipped-over file: the reader resumes this far from its end. */
-export const KEEP_AFTER_SKIP = 64 * 1024;
+const KEEP_AFTER_SKIP = 64 * 1024;
 /** head= in follow mode at most (more would be skipped at once); without follow, at most MAX_HEAD_ONCE. */
-export const MAX_HEAD_FOLLOW = 256 * 1024;
-export const MAX_HEAD_ONCE = 4 * 1024 * 1024;
+const MAX_HEAD_FOLLOW = 256 * 1024;
+const MAX_HEAD_ONCE = 4 * 1024 * 1024;
 /** A file left out for want of descriptors is tried again this much later. */
 const SPARE_RETRY_MS = 5000;
 /** How often `all` and `group:*` are looked up again. */
-export const RESOLVE_MS = 1000;
+const RESOLVE_MS = 1000;
 // One read per source per turn: sources take turns, so one chatty file cannot starve the rest.
 const STEP = 64 * 1024;
+// Record kinds and separators, made once rather than for every line.
+const KIND = Object.fromEntries(['A', 'L', 'P', 'C', 'M', 'T', 'W'].map((k) => [k, Buffer.from(k)])) as Record<RecordKind, Buffer>;
+const SPACE = Buffer.from(' ');
+const NEWLINE = Buffer.from('\n');
+type RecordKind = 'A' | 'L' | 'P' | 'C' | 'M' | 'T' | 'W';
 // Bytes one pump may handle before it yields to the event loop.
 const PUMP_BUDGET = 1024 * 1024;
 const NL = 0x0a;
 
-export interface MultiTailRequest {
+interface MultiTailRequest {
   specs: string[];
   streams: TailStreams;
   /** bytes of each existing file to start with */
@@ -71,7 +77,7 @@ export interface MultiTailRequest {
 }
 
 /** Reads the query; a string says what is wrong with it (the reply is a 400). */
-export function parseMultiTailQuery(query: string): MultiTailRequest | string {
+function parseMultiTailQuery(query: string): MultiTailRequest | string {
   const q = new URLSearchParams(query);
   const specs = q.getAll('name').filter((s) => s !== '');
   if (specs.length === 0) return 'name= is required (a process, group:*, or all)';
@@ -131,7 +137,7 @@ class Source {
 
   /** The A record. */
   announce(out: Buffer[]): void {
-    out.push(Buffer.from('A'), this.tag, Buffer.from('\n'));
+    out.push(KIND.A, this.tag, NEWLINE);
   }
 
   /** Without follow: everything of the head is out. */
@@ -144,6 +150,8 @@ class Source {
     // Each followed file holds a descriptor: `tail -f all` over hundreds of programs must
     // not take the ones a spawn needs. Tried again next turn.
     if (Date.now() < this.retryAt) return false;
+    // A file not there yet costs one stat a turn, not a count of free descriptors.
+    if (!existsSync(this.path)) return this.notThere();
     if (!this.spare()) {
       if (!this.warned) this.record(out, 'W', Buffer.from('not followed for now: the daemon is short of file descriptors'));
       this.warned = true;
@@ -155,26 +163,32 @@ class Source {
     try {
       this.follower = new TailFollower(this.path, this.head);
     } catch {
-      // Not there yet (not started, AUTO log of a later spawn) or unreadable: try again next turn.
-      if (this.once) this.onceLeft = 0;
-      this.head = Infinity;
-      return false;
+      return this.notThere();
     }
     this.headFragment = this.follower.startOffset > 0;
     if (this.once) this.onceLeft = this.follower.lag();
     return true;
   }
 
+  // Not there yet (not started, AUTO log of a later spawn) or unreadable: tried again next
+  // turn, and a file that appears later is sent from its start.
+  private notThere(): false {
+    if (this.once) this.onceLeft = 0;
+    this.head = Infinity;
+    return false;
+  }
+
   /** One turn: at most one read. Returns the bytes of file it went through (0: nothing new). */
   step(out: Buffer[]): number {
     if (!this.open(out) || this.done) return 0;
     const f = this.follower!;
-    if (!this.once && !this.skipping && f.lag() > MAX_LAG) {
+    const lag = !this.once && !this.skipping ? f.lag() : 0;
+    if (lag > MAX_LAG) {
       // The reader is far behind: send what is held, then jump to near the end, counting.
       this.flushPartial(out);
       this.headFragment = false;
       this.skipping = true;
-      this.skipLeft = f.lag() - KEEP_AFTER_SKIP;
+      this.skipLeft = lag - KEEP_AFTER_SKIP;
       this.missed = 0;
     }
     if (this.skipping && this.skipLeft > 0) {
@@ -275,10 +289,10 @@ class Source {
     this.partialLen = 0;
   }
 
-  private record(out: Buffer[], kind: 'L' | 'P' | 'C' | 'M' | 'T' | 'W', payload: Buffer | null): void {
-    out.push(Buffer.from(kind), this.tag);
-    if (payload) out.push(Buffer.from(' '), payload);
-    out.push(Buffer.from('\n'));
+  private record(out: Buffer[], kind: Exclude<RecordKind, 'A'>, payload: Buffer | null): void {
+    out.push(KIND[kind], this.tag);
+    if (payload) out.push(SPACE, payload);
+    out.push(NEWLINE);
   }
 
   close(): void {

@@ -51,7 +51,8 @@ export class MainLog {
     if (level < this.level) return;
     const ms = this.now();
     const line = formatLine(level, message, ms);
-    for (const s of this.sinks) s.write(line, { level, message, ms });
+    const record = { level, message, ms };
+    for (const s of this.sinks) s.write(line, record);
   }
 
   critical(message: string): void {

@@ -12,7 +12,7 @@
 // supervisord's f.seek() fails there (ESPIPE): readFile answers FAILED and
 // tailFile an empty read at the offset asked; so do these, without reading a
 // byte of it (a read would take output meant for docker logs or journald).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
 
 export class LogReadError extends Error {
@@ -37,14 +37,13 @@ function readAt(fd: number, pos: number, length: number): Buffer {
 // one must not make it its controlling terminal.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
-/** What a log path that cannot be read back is ('a pipe'...), or null for a file Python can seek in. */
-function unseekableKind(fd: number): string | null {
+/** The file's stat when Python could seek in it; null for a pipe, a socket or a terminal (no read back). */
+function seekableStat(fd: number): Stats | null {
   const st = fstatSync(fd);
-  if (st.isFIFO()) return 'a pipe';
-  if (st.isSocket()) return 'a socket';
+  if (st.isFIFO() || st.isSocket()) return null;
   // A terminal has no llseek; /dev/null and other character devices do.
-  if (st.isCharacterDevice() && isatty(fd)) return 'a terminal';
-  return null;
+  if (st.isCharacterDevice() && isatty(fd)) return null;
+  return st;
 }
 
 /** Bytes at the start that continue a character whose first byte is not in the buffer. */
@@ -74,8 +73,9 @@ export function readFile(filename: string, offset: number, length: number): stri
     throw new LogReadError('FAILED');
   }
   try {
-    if (unseekableKind(fd) !== null) throw new LogReadError('FAILED');
-    const size = fstatSync(fd).size;
+    const st = seekableStat(fd);
+    if (!st) throw new LogReadError('FAILED');
+    const size = st.size;
     let data: Buffer;
     if (offset < 0) {
       if (length) throw new LogReadError('BAD_ARGUMENTS');
@@ -106,8 +106,9 @@ export function tailFile(filename: string, offset: number, length: number): [str
   }
   const asked = offset;
   try {
-    if (unseekableKind(fd) !== null) return ['', offset, false];
-    const sz = fstatSync(fd).size;
+    const st = seekableStat(fd);
+    if (!st) return ['', offset, false];
+    const sz = st.size;
     let overflow = false;
     if (sz > offset + length) {
       overflow = true;

@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+import type { FcgiSocketConfig } from '../config/model.js';
 import { decodeEvents, type NativeEvent, type Stream } from './events.js';
 import { errnoName, nativeError, spawnError, type NativeError } from './errors.js';
 
@@ -202,9 +203,8 @@ export function sdNotify(socketPath: string, text: string): number {
 export type FcgiListenStep = 'resolve' | 'socket' | 'unlink' | 'bind' | 'chown' | 'chmod' | 'listen' | 'path-too-long';
 const FCGI_STEPS: readonly FcgiListenStep[] = ['resolve', 'socket', 'unlink', 'bind', 'chown', 'chmod', 'listen', 'path-too-long'];
 
-export type FcgiListenSpec =
-  | { kind: 'unix'; path: string; owner: [number, number] | null; mode: number; backlog: number | null }
-  | { kind: 'inet'; host: string; port: number; backlog: number | null };
+/** The socket= of an fcgi-program, as config/ reads it, less the url (only for messages). */
+export type FcgiListenSpec = FcgiSocketConfig extends infer C ? (C extends unknown ? Omit<C, 'url'> : never) : never;
 
 /**
  * A listening socket for an fcgi-program (blocking: its children accept() on
@@ -314,8 +314,7 @@ export class LogSink {
   write(data: Buffer | string, pid?: number): void {
     if (this.closed) return;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (pid === undefined) addon.writeSink(this.id, bytes);
-    else addon.writeSink(this.id, bytes, pid);
+    addon.writeSink(this.id, bytes, pid);
   }
   /** Opens the path again (after logrotate moved the file away). */
   reopen(): void {
@@ -502,12 +501,12 @@ export class IoCore {
    * format: lines formatted natively (LineFormatSpec); rotation: by time,
    * retention and compression (LogRotationSpec).
    */
-  openSink(file: string, opts: { maxbytes?: number; backups?: number; format?: LineFormatSpec; rotation?: LogRotationSpec } = {}): LogSink {
-    const r = opts.rotation
-      ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format, opts.rotation)
-      : opts.format
-        ? addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format)
-        : addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0);
+  openSink(
+    file: string,
+    opts: { maxbytes?: number; backups?: number; format?: LineFormatSpec | undefined; rotation?: LogRotationSpec | undefined } = {},
+  ): LogSink {
+    // The addon takes an undefined format or rotation as none.
+    const r = addon.openSink(file, opts.maxbytes ?? 0, opts.backups ?? 0, opts.format, opts.rotation);
     if ('errno' in r) throw nativeError(r.errno, 'open', `couldn't open log file ${file}: ${errnoName(r.errno)}`, file);
     const sink = new LogSink(this, r.sink, file);
     this.#sinks.set(sink.id, sink);
@@ -540,8 +539,7 @@ export class IoCore {
    */
   syslog(data: Buffer | string, prefix?: string): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    if (prefix === undefined) addon.writeSyslog(buf);
-    else addon.writeSyslog(buf, prefix);
+    addon.writeSyslog(buf, prefix);
   }
 
   /** The syslog socket's path (configureSyslog's, or the platform's). */

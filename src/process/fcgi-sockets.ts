@@ -43,10 +43,6 @@ export class FcgiSocket {
     s.release();
   }
 
-  get url(): string {
-    return this.config.url;
-  }
-
   /** How many children hold it (spawning or running). */
   get references(): number {
     return this.refs;
@@ -85,7 +81,7 @@ export class FcgiSocket {
   private open(): void {
     const c = this.config;
     this.log.info(`Creating socket ${c.url}`);
-    const r = fcgiListen(c.kind === 'unix' ? { kind: 'unix', path: c.path, owner: c.owner, mode: c.mode, backlog: c.backlog } : c);
+    const r = fcgiListen(c);
     if (!('fd' in r)) throw new FcgiSocketError(`Could not create FastCGI socket ${c.url}: ${failureText(r, c)}`);
     this.fd = r.fd;
     this.bound = null;

@@ -10,7 +10,7 @@ export class ProcessGroup {
   /** insertion order = priority order (the loader sorts them) */
   readonly processes = new Map<string, Subprocess>();
   /** [fcgi-program:x]: the socket its processes share as fd 0 (FastCGIProcessGroup) */
-  readonly fcgiSocket: FcgiSocket | null;
+  private readonly fcgiSocket: FcgiSocket | null;
 
   constructor(
     readonly config: ProcessGroupConfig,

@@ -550,13 +550,11 @@ export class Subprocess {
       const file = channel === 'stderr' && this.config.redirect_stderr ? null : this.logfiles[channel];
       if (!file || (this.sinks[channel] && !this.sinks[channel].closed)) continue;
       const c = this.config;
-      const format = channelLineFormat(c, this.groupName, channel, file, this.host.childLogFormat);
-      const rotation = rotationSpec(channel === 'stdout' ? c.fastvisor.stdout_logfile_rotation : c.fastvisor.stderr_logfile_rotation);
       this.sinks[channel] = this.host.core.openSink(file, {
         maxbytes: channel === 'stdout' ? c.stdout_logfile_maxbytes : c.stderr_logfile_maxbytes,
         backups: channel === 'stdout' ? c.stdout_logfile_backups : c.stderr_logfile_backups,
-        ...(format ? { format } : {}),
-        ...(rotation ? { rotation } : {}),
+        format: channelLineFormat(c, this.groupName, channel, file, this.host.childLogFormat) ?? undefined,
+        rotation: rotationSpec(channel === 'stdout' ? c.fastvisor.stdout_logfile_rotation : c.fastvisor.stderr_logfile_rotation),
       });
     }
   }
@@ -691,7 +689,7 @@ export class Subprocess {
    */
   rotateLogs(): string[] {
     const done: string[] = [];
-    for (const s of new Set(Object.values(this.sinks))) {
+    for (const s of Object.values(this.sinks)) {
       if (!s || s.closed) continue;
       s.rotate();
       done.push(s.path);

@@ -51,6 +51,7 @@ export class Supervisor {
   model: Model;
   /** by name; iteration in insertion order, sorted by priority when needed */
   readonly groups = new Map<string, ProcessGroup>();
+  private lexical: Array<[ProcessGroup, Subprocess]> | null = null;
   private readonly byChild = new Map<number, Subprocess>();
   /** health check commands and other helper children: exit and output go to their handler */
   private readonly helpers = new Map<number, CheckChild>();
@@ -171,6 +172,7 @@ export class Supervisor {
     if (transition && config.kind === 'fcgi-program' && config.socket) FcgiSocket.probe(config.socket, this.log);
     const group = new ProcessGroup(config, this.host);
     this.groups.set(config.name, group);
+    this.lexical = null;
     this.events.groupAdded(group);
     if (transition) {
       this.dependencies.rebuild(this.allProcesses());
@@ -187,6 +189,7 @@ export class Supervisor {
     group.dispose();
     this.events.groupRemoved(group);
     this.groups.delete(name);
+    this.lexical = null;
     this.dependencies.rebuild(this.allProcesses());
     return true;
   }
@@ -350,6 +353,20 @@ export class Supervisor {
     return this.stats.readAll(procs, this.clock.now(), this.clock.wall());
   }
 
+  /**
+   * Every process by group name, then process name: getAllProcessInfo's order,
+   * which clients poll. Kept until a group comes or goes (a group's processes
+   * never change: groups come and go whole). The caller must not change it.
+   */
+  lexicalProcesses(): ReadonlyArray<[ProcessGroup, Subprocess]> {
+    if (this.lexical) return this.lexical;
+    const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const order: Array<[ProcessGroup, Subprocess]> = [];
+    for (const g of [...this.groups.values()].sort(byName)) for (const p of [...g.processes.values()].sort(byName)) order.push([g, p]);
+    this.lexical = order;
+    return order;
+  }
+
   allProcesses(): Subprocess[] {
     const out: Subprocess[] = [];
     for (const g of this.sortedGroups()) out.push(...g.processes.values());
@@ -445,6 +462,7 @@ export class Supervisor {
   dispose(): void {
     for (const g of this.groups.values()) g.dispose();
     this.groups.clear();
+    this.lexical = null;
     this.events.dispose();
     if (this.notifyDir) rmSync(this.notifyDir, { recursive: true, force: true });
     this.notifyDir = null;

@@ -231,10 +231,18 @@ function scalarOf(tag: string, raw: string): XmlRpcValue | undefined {
   }
   if (tag === 'string') return text;
   if (tag === 'boolean') return text === '1';
+  return intOf(text) ?? undefined;
+}
+
+/**
+ * Python's int() of an <int>/<i4> text, or null. Python ints are unbounded;
+ * past 2**53 a JS number would silently round, so those are refused too.
+ */
+function intOf(text: string): number | null {
   const m = INT.exec(text);
   const n = m ? Number(m[1]!.replace(/_/g, '')) : NaN;
-  if (!Number.isSafeInteger(n)) return undefined;
-  return n === 0 ? 0 : n;
+  if (!Number.isSafeInteger(n)) return null;
+  return n === 0 ? 0 : n; // no -0 from "-0"
 }
 
 interface OpenTok {
@@ -404,11 +412,9 @@ class Parser {
     const tag = open.local;
     if (tag === 'string') return this.textOnly(open);
     if (INT_TAGS.has(tag)) {
-      const m = INT.exec(this.textOnly(open));
-      const n = m ? Number(m[1]!.replace(/_/g, '')) : NaN;
-      // Python ints are unbounded; past 2**53 a JS number would silently round.
-      if (!Number.isSafeInteger(n)) throw new XmlRpcParseError('bad_value', `bad <${open.name}> value`);
-      return n === 0 ? 0 : n; // no -0 from "-0"
+      const n = intOf(this.textOnly(open));
+      if (n === null) throw new XmlRpcParseError('bad_value', `bad <${open.name}> value`);
+      return n;
     }
     if (tag === 'boolean') {
       // supervisord's unmarshaller: x.text == "1"; anything else is False.

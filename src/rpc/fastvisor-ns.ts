@@ -12,7 +12,7 @@ import type { Subprocess } from '../process/subprocess.js';
 import { XmlRpcDouble, type XmlRpcStruct } from './codec.js';
 import { Faults, RPCError } from './faults.js';
 import { str, type Namespace } from './methods.js';
-import { splitNamespec, type SupervisorControl } from './supervisor-ns.js';
+import { processesNamed, splitNamespec, type SupervisorControl } from './supervisor-ns.js';
 
 let version: string | undefined;
 export function fastvisorVersion(): string {
@@ -111,7 +111,7 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       help: 'Return getProcessStats for every process, sorted by group and name',
       call: () => {
         const sup = ctl.supervisor;
-        const procs = sup.allProcesses().sort((a, b) => cmp(a.groupName, b.groupName) || cmp(a.name, b.name));
+        const procs = sup.lexicalProcesses().map(([, p]) => p);
         const wall = sup.clock.wall() / 1000;
         return sup.figures(procs).map((f) => statsStruct(f, wall));
       },
@@ -123,20 +123,8 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
         "Rotate the log files of a process, of every process of a group (group:*) or of all processes now, as maxbytes would (backups 0: truncate). One {name, group, status, description, files} per process",
       call: ([n]) => {
         const name = str(n, 'name');
-        const sup = ctl.supervisor;
-        let procs: Subprocess[];
-        if (name === 'all') {
-          procs = sup.allProcesses().sort((a, b) => cmp(a.groupName, b.groupName) || cmp(a.name, b.name));
-        } else {
-          const [g, p] = splitNamespec(name);
-          const group = sup.groups.get(g);
-          if (!group) throw new RPCError(Faults.BAD_NAME, name);
-          if (p === null) {
-            procs = [...group.processes.values()].sort((a, b) => cmp(a.name, b.name));
-          } else {
-            procs = [lookup(name)];
-          }
-        }
+        const procs = processesNamed(ctl.supervisor, name);
+        if (!procs) throw new RPCError(Faults.BAD_NAME, name);
         return procs.map((proc) => {
           try {
             const files = proc.rotateLogs();
@@ -162,8 +150,4 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
       },
     },
   };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -78,25 +78,30 @@ export interface LogSource {
 export function logSourcesFor(supervisor: Supervisor, specs: readonly string[]): LogSource[] | { unknown: string[] } {
   const picked = new Map<string, LogSource>();
   const unknown: string[] = [];
-  const add = (g: ProcessGroup, p: Subprocess): void => {
-    const name = makeNamespec(g.name, p.name);
-    if (!picked.has(name)) picked.set(name, { name, stdout: p.logfiles.stdout, stderr: p.logfiles.stderr });
-  };
-  const sorted = <T extends { name: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const spec of specs) {
-    if (spec === 'all') {
-      for (const g of sorted(supervisor.groups.values())) for (const p of sorted(g.processes.values())) add(g, p);
-      continue;
+    const procs = processesNamed(supervisor, spec);
+    if (!procs) unknown.push(spec);
+    for (const p of procs ?? []) {
+      const name = makeNamespec(p.groupName, p.name);
+      if (!picked.has(name)) picked.set(name, { name, stdout: p.logfiles.stdout, stderr: p.logfiles.stderr });
     }
-    const [gname, pname] = splitNamespec(spec);
-    const g = supervisor.groups.get(gname);
-    const p = g && pname !== null ? g.processes.get(pname) : undefined;
-    if (g && pname === null) for (const q of sorted(g.processes.values())) add(g, q);
-    else if (g && p) add(g, p);
-    else unknown.push(spec);
   }
   if (unknown.length) return { unknown };
   return [...picked.values()];
+}
+
+/**
+ * What a name means to fastvisor's many-process commands (tail, rotate): 'all',
+ * 'group:*', or one process, in getAllProcessInfo's order; null when it names nothing.
+ */
+export function processesNamed(supervisor: Supervisor, spec: string): Subprocess[] | null {
+  if (spec === 'all') return supervisor.lexicalProcesses().map(([, p]) => p);
+  const [gname, pname] = splitNamespec(spec);
+  const g = supervisor.groups.get(gname);
+  if (!g) return null;
+  if (pname === null) return [...g.processes.values()].sort((a, b) => cmp(a.name, b.name));
+  const p = g.processes.get(pname);
+  return p ? [p] : null;
 }
 
 type GP = [ProcessGroup, Subprocess];
@@ -119,24 +124,9 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     return [group, proc];
   };
 
-  // The lexical order, kept while the same groups are active: getAllProcessInfo is
-  // what clients poll, and re-sorting hundreds of groups for each call is waste.
-  // A group's processes never change; groups come and go as whole objects.
-  let lexicalCache: { groups: ProcessGroup[]; order: GP[] } | null = null;
-  const lexicalOrder = (): GP[] => {
-    const live = sup().groups;
-    const c = lexicalCache;
-    if (c && c.groups.length === live.size && c.groups.every((g) => live.get(g.name) === g)) return c.order;
-    const groups = [...live.values()].sort((a, b) => cmp(a.name, b.name));
-    const order: GP[] = [];
-    for (const g of groups) for (const p of [...g.processes.values()].sort((a, b) => cmp(a.name, b.name))) order.push([g, p]);
-    lexicalCache = { groups, order };
-    return order;
-  };
-
   // _getAllProcesses(): by priority, or lexical by group then process name.
-  const allProcesses = (lexical = false): GP[] => {
-    if (lexical) return lexicalOrder();
+  const allProcesses = (lexical = false): readonly GP[] => {
+    if (lexical) return sup().lexicalProcesses();
     const out: GP[] = [];
     for (const g of byPriority([...sup().groups.values()])) for (const p of processesByPriority(g)) out.push([g, p]);
     return out;
@@ -223,7 +213,7 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
 
   // depends_on (fastvisor): of the processes being stopped together, one
   // waits until those that depend on it have stopped.
-  const dependentsFirst = (procs: GP[]): ((p: Subprocess) => boolean) => {
+  const dependentsFirst = (procs: readonly GP[]): ((p: Subprocess) => boolean) => {
     const gate = sup().dependencies;
     if (gate.inactive) return () => false;
     const among = new Set(procs.map(([, p]) => p));
@@ -544,7 +534,7 @@ function runNow(r: MethodResult): XmlRpcValue {
  * ones as they finish (polled in process order, as supervisord does).
  */
 function allFunc(
-  processes: GP[],
+  processes: readonly GP[],
   predicate: (p: Subprocess) => boolean,
   func: (name: string) => MethodResult,
   /** depends_on (fastvisor): not yet, look again at the next poll */

@@ -11,29 +11,23 @@ import { pyRepr, ValueError } from '../datatypes.js';
 // regex it backtracks quadratically over a long run of white space (a ten-million-
 // space %(here)9999999s spec hung the daemon; found by npm run fuzz), so the same
 // match is made in linear steps: the name is everything before one of the `=`, tried
-// from the first, and what follows that `=` is matched with every \s* taken whole
-// ((?=(\s*))\k<w> is an atomic \s*: nothing after one starts with white space, so
-// giving some back could never help).
+// from the first, and what follows that `=` is matched in place (sticky, no copy) with
+// every \s* taken whole ((?=(\s*))\k<w> is an atomic \s*: nothing after one starts
+// with white space, so giving some back could never help).
 const AFTER_EQUALS =
-  /^(?=(?<w0>\s*))\k<w0>(?<module>[\p{L}\p{N}_.]+)(?=(?<w1>\s*))\k<w1>(?::(?=(?<w2>\s*))\k<w2>(?<attr>[\p{L}\p{N}_.]+))?(?=(?<w3>\s*))\k<w3>(\[[^\n]*\])?(?=(?<w4>\s*))\k<w4>$/u;
-
-const SPACE = /\s/u;
-
-/** `^\s*(.+?)\s*$` on the text before an `=`: a name of one line once its white space is off. */
-function nameMatches(prefix: string): boolean {
-  let a = 0;
-  let b = prefix.length;
-  while (a < b && SPACE.test(prefix[a]!)) a++;
-  while (b > a && SPACE.test(prefix[b - 1]!)) b--;
-  if (a === b) return prefix.length > 0 && /[^\n]/.test(prefix);
-  return !prefix.slice(a, b).includes('\n');
-}
+  /(?=(?<w0>\s*))\k<w0>(?<module>[\p{L}\p{N}_.]+)(?=(?<w1>\s*))\k<w1>(?::(?=(?<w2>\s*))\k<w2>(?<attr>[\p{L}\p{N}_.]+))?(?=(?<w3>\s*))\k<w3>(\[[^\n]*\])?(?=(?<w4>\s*))\k<w4>$/uy;
 
 export function parseEntryPoint(spec: string): { module: string; attr: string | undefined } {
   const src = `x=${spec}`;
-  for (let eq = src.indexOf('='); eq >= 0; eq = src.indexOf('=', eq + 1)) {
-    if (!nameMatches(src.slice(0, eq))) continue;
-    const m = AFTER_EQUALS.exec(src.slice(eq + 1));
+  // `^\s*(.+?)\s*$` on the text before an `=`: the name starts with the x, so it is one
+  // line once its trailing white space is off, as long as nothing but white space
+  // follows the first newline. No `=` past the first non-white character after that
+  // newline can start the module.
+  const nl = src.indexOf('\n');
+  const lastNameEnd = nl < 0 ? Infinity : nl + (/^\s*/u.exec(src.slice(nl))![0].length);
+  for (let eq = src.indexOf('='); eq >= 0 && eq <= lastNameEnd; eq = src.indexOf('=', eq + 1)) {
+    AFTER_EQUALS.lastIndex = eq + 1;
+    const m = AFTER_EQUALS.exec(src);
     if (m) return { module: m.groups!['module']!, attr: m.groups!['attr'] };
   }
   // str() of a two-argument ValueError is the tuple.

@@ -22,13 +22,11 @@ import {
 } from '../datatypes.js';
 import { expand } from '../expand.js';
 import { readFastvisorProgramOptions, startRetries } from '../fastvisor-options.js';
-import type { LogfileSetting, ProcessConfig } from '../model.js';
+import { PID_MAX_LIMIT, type LogfileSetting, type ProcessConfig } from '../model.js';
 import type { ConfigParser, Default, Names } from '../parser.js';
 import { pyCompare } from '../py-compare.js';
 import { name_to_uid, type UserDb } from '../users.js';
 
-/** Linux's PID_MAX_LIMIT on 64-bit systems: kernel.pid_max can go no higher. */
-const MAX_NUMPROCS = 4_194_304;
 
 export interface SectionContext {
   here: string;
@@ -91,8 +89,8 @@ function readProcesses(p: ConfigParser, ctx: SectionContext, section: string, gr
   // them all, and building that many process configs took the machine's memory (3.5 GB
   // in a minute for numprocs=2**31, found by npm run fuzz; supervisord does the same).
   const numprocs = bounded_integer(get('numprocs', 1));
-  if (numprocs > MAX_NUMPROCS) {
-    throw new ValueError(`numprocs=${numprocs} is more processes than any Linux system can run at once (at most ${MAX_NUMPROCS})`);
+  if (numprocs > PID_MAX_LIMIT) {
+    throw new ValueError(`numprocs=${numprocs} is more processes than any Linux system can run at once (at most ${PID_MAX_LIMIT})`);
   }
   const numprocs_start = big_integer(get('numprocs_start', 0));
   const environment_str = get('environment', '', false);
