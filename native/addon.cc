@@ -862,6 +862,8 @@ Napi::Value Rlimit(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Before the daemon opens its log files: the slots must sit low in the table.
+  reserve_spawn_slots();
   // A log write past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills
   // the whole daemon. Python ignores it at start-up, so supervisord does too;
   // ignored, the write fails with EFBIG and is counted like any write error.

@@ -77,6 +77,11 @@ class ForkObserver {
 // Thread-safe: the spawn thread and the JS thread may both call it.
 int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer = nullptr);
 
+// Linux: takes the spawn slots (spawn.cc, SpawnSlots) while the descriptor
+// table is still small; the addon's load calls it. Idempotent; without it
+// (or on other systems) every child gets a whole copy of the table.
+void reserve_spawn_slots();
+
 // Descriptors kept free for the daemon's own use (control connections, log
 // files): a spawn or a log file open that would leave fewer than this many
 // fails with EMFILE instead. 0 (the default) turns the check off.

@@ -422,17 +422,21 @@ export class Supervisor {
         }
         // shutdown_report() walks supervisord's process_groups dict: insertion order, which is
         // priority order at start, then groups added by update (a changed one is re-added) at the end.
-        const unstopped = [...this.groups.values()].flatMap((g) => g.unstopped());
+        // A group leaves the queue once all its processes have stopped, and nothing starts again
+        // during a shutdown, so while the queue is not empty the walk over every process waits for
+        // the report: one walk per pump made a shutdown of N one-process groups cost N² (0.7 s at 2000).
+        const now = clock.now();
+        const reportDue = now > lastReport + SHUTDOWN_REPORT_MS;
+        const unstopped = queue.length && !reportDue ? null : [...this.groups.values()].flatMap((g) => g.unstopped());
         // Stopped, but a cgroup still empties (its killed processes are on their way out): a moment more.
-        const cgroupsPending = !unstopped.length && this.allProcesses().some((p) => p.cgroupPending);
-        if (!unstopped.length && !cgroupsPending) {
+        const cgroupsPending = unstopped?.length === 0 && this.allProcesses().some((p) => p.cgroupPending);
+        if (unstopped?.length === 0 && !cgroupsPending) {
           timer?.cancel();
           off?.();
           resolve();
           return;
         }
-        const now = clock.now();
-        if (unstopped.length && now > lastReport + SHUTDOWN_REPORT_MS) {
+        if (unstopped?.length && reportDue) {
           this.log.info(`waiting for ${unstopped.map((p) => p.name).join(', ')} to die`);
           lastReport = now;
         }

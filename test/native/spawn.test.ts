@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // spawn: environment, cwd, umask, user, process group, and every exec failure
 // with its message. Real processes, once per backend.
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -76,6 +76,25 @@ describe.each(BACKENDS)('spawn (%s backend)', (backend) => {
     // The glob may hold one more fd open for the directory it lists.
     expect(out.trim().split(' ').map(Number).filter((fd) => fd > 2).length).toBeLessThanOrEqual(1);
     expect(out.trim().split(' ').slice(0, 3)).toEqual(['0', '1', '2']);
+  });
+
+  it('hands the child only fds 0, 1 and 2 while the daemon holds hundreds, and keeps none of its own per spawn', async () => {
+    // The child shares the daemon's table and copies only the low spawn
+    // slots (spawn.cc, SpawnSlots): what it gets must still be exactly its
+    // stdio, however many descriptors sit above the slots.
+    const held = Array.from({ length: 300 }, () => openSync('/dev/null', 'r'));
+    try {
+      const before = readdirSync('/proc/self/fd').length;
+      for (let i = 0; i < 20; i++) {
+        const out = await runAndRead('cd /proc/$$/fd && echo *');
+        expect(out.trim().split(' ').map(Number).filter((fd) => fd > 2).length).toBeLessThanOrEqual(1);
+        expect(out.trim().split(' ').slice(0, 3)).toEqual(['0', '1', '2']);
+      }
+      // Every pipe end and slot copy of those 20 spawns is closed again.
+      expect(readdirSync('/proc/self/fd').length).toBe(before);
+    } finally {
+      for (const fd of held) closeSync(fd);
+    }
   });
 
   it.runIf(isRoot)('runs as another user with setgid + initgroups + setuid (as root)', async () => {
