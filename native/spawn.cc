@@ -5,6 +5,8 @@
 // fork, and exec failure comes back through a close-on-exec pipe.
 #include "spawn.h"
 
+#include "mono_clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,16 +17,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #if defined(__linux__)
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
-
-#include <mutex>
 #endif
 
 namespace fv {
@@ -400,10 +402,45 @@ int fd_above_stdio(int fd) {
   return moved < 0 ? -err : moved;
 }
 
+// fds_short's probe opens and closes up to reserve + need descriptors, ~130
+// system calls before every spawn and every log file: at 2000 programs more
+// time than the opens themselves. So a probe that finds plenty of room looks
+// further (kWideProbe) and leaves a budget that the next calls draw from for
+// a short while; near the limit every call probes exactly, as before. What
+// the rest of the daemon opens meanwhile is not drawn from the budget: it
+// expires after kBudgetMs, and the reserve is a margin, not an account.
+namespace {
+constexpr int kWideProbe = 512;
+constexpr int64_t kBudgetMs = 100;
+std::mutex g_budget_mu;
+int g_budget = 0;
+int64_t g_budget_until = 0;
+int64_t g_tight_until = 0;  // a wide probe found little room: exact probes until then
+}  // namespace
+
 bool fds_short(int need) {
   int reserve = fd_reserve();
   if (reserve == 0) return false;
-  return fd_headroom(reserve + need) < reserve + need;
+  int want = reserve + need;
+  std::lock_guard<std::mutex> lock(g_budget_mu);
+  int64_t now = mono_ms();
+  if (g_budget >= want && now < g_budget_until) {
+    g_budget -= need;
+    return false;
+  }
+  // Near the limit a wide probe would hold every free descriptor for a moment
+  // (another thread's open could fail then): after one finds little room,
+  // exact ones for a second.
+  bool tight = now < g_tight_until;
+  int got = fd_headroom(tight ? want : std::max(want, kWideProbe));
+  if (!tight && got < 4 * want) g_tight_until = now + 1000;
+  if (got < want) {
+    g_budget = 0;
+    return true;
+  }
+  g_budget = got - need;
+  g_budget_until = now + kBudgetMs;
+  return false;
 }
 
 int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer) {
