@@ -362,12 +362,16 @@ Napi::Value FormatLines(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(env, out.data(), out.size());
 }
 
-// testHooks({ registerDelayMs }): fault injection for tests only.
+// testHooks({ registerDelayMs, sharedTable }): fault injection and the spawn
+// path without slots, for tests only.
 Napi::Value TestHooks(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number })");
+  if (info.Length() < 1 || !info[0].IsObject())
+    return usage(info.Env(), "Usage: testHooks({ registerDelayMs?: number, sharedTable?: boolean })");
   auto o = info[0].As<Napi::Object>();
   if (o.Has("registerDelayMs") && o.Get("registerDelayMs").IsNumber())
     get(info)->loop.set_register_delay_ms(o.Get("registerDelayMs").As<Napi::Number>().Int32Value());
+  if (o.Has("sharedTable") && o.Get("sharedTable").IsBoolean())
+    return Napi::Boolean::New(info.Env(), spawn_slots_enable(o.Get("sharedTable").As<Napi::Boolean>()));
   return info.Env().Undefined();
 }
 

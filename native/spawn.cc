@@ -19,14 +19,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 
 #if defined(__linux__)
 #include <sched.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #endif
 
 namespace fv {
@@ -300,17 +298,46 @@ pid_t start_child(ChildArgs* args) {
 // its first few entries (take_own_table); the descriptors it needs are put
 // there, into slots taken at load time while the table was still small: each
 // slot holds /dev/null, a spawn dup3()s its pipe ends over them and puts
-// /dev/null back after the clone. Kernels before 5.9 (no CLOSE_RANGE_UNSHARE)
-// keep the plain copy.
+// /dev/null back after the clone. Where a trial child cannot take a table of
+// its own (kernels before 5.9, or close_range and unshare both refused by a
+// seccomp filter, as in old container runtimes) every child keeps the plain
+// copy.
+int trial_child(void* bound) {
+  int b = static_cast<int>(reinterpret_cast<intptr_t>(bound));
+  bool own = syscall(SYS_close_range, static_cast<unsigned>(b), ~0u, CLOSE_RANGE_UNSHARE) == 0 ||
+             syscall(SYS_unshare, CLONE_FILES) == 0;
+  _exit(own ? 0 : 1);
+}
+
+// A child born sharing the table, asked to take its own as take_own_table
+// does; it exits at once. Before the I/O loop (and its reaper) runs.
+bool child_can_unshare(int bound) {
+  constexpr size_t kStack = 16 * 1024;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return false;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(trial_child, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
+                    reinterpret_cast<void*>(static_cast<intptr_t>(bound)));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  int status = 0;
+  bool ok = pid > 0;
+  if (ok) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  munmap(stack, kStack);
+  return ok;
+}
+
 class SpawnSlots {
  public:
   static constexpr int kCount = 8;
 
   // Called once at load, while the table is small.
   void reserve() {
-    struct utsname u;
-    int major = 0, minor = 0;
-    if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2 || major < 5 || (major == 5 && minor < 9)) return;
     int null_fd = open_devnull();
     if (null_fd < 0) return;
     int fds[kCount];
@@ -322,20 +349,25 @@ class SpawnSlots {
         return;
       }
     }
-    null_ = null_fd;
-    bound_ = 0;
-    for (int i = 0; i < kCount; i++) {
-      slot_[i] = fds[i];
-      if (fds[i] + 1 > bound_) bound_ = fds[i] + 1;
+    int bound = 0;
+    for (int i = 0; i < kCount; i++) bound = std::max(bound, fds[i] + 1);
+    if (!child_can_unshare(bound)) {
+      for (int i = 0; i < kCount; i++) close(fds[i]);
+      close(null_fd);
+      return;
     }
+    null_ = null_fd;
+    bound_ = bound;
+    for (int i = 0; i < kCount; i++) slot_[i] = fds[i];
   }
 
-  bool available() const { return bound_ > 0; }
+  bool available() const { return bound_ > 0 && enabled_.load(std::memory_order_relaxed); }
+  void set_enabled(bool on) { enabled_.store(on, std::memory_order_relaxed); }
   int bound() const { return bound_; }
   std::mutex& mutex() { return mu_; }
 
-  // Under mutex(): the slot now holding a copy of fd (fd itself when there
-  // is no free slot left or the dup fails: the caller then cannot share).
+  // Under mutex(): the slot now holding a copy of fd, or -1 when no slot is
+  // left or the dup fails (the caller then spawns without sharing).
   int place(int fd, int* used) {
     if (fd < 0) return fd;
     for (int i = 0; i < *used; i++)
@@ -355,6 +387,7 @@ class SpawnSlots {
 
  private:
   std::mutex mu_;
+  std::atomic<bool> enabled_{true};
   int null_ = -1;
   int bound_ = 0;
   int slot_[kCount] = {};
@@ -370,6 +403,16 @@ void reserve_spawn_slots() {
 #if defined(__linux__)
   static std::once_flag once;
   std::call_once(once, [] { g_slots.reserve(); });
+#endif
+}
+
+bool spawn_slots_enable(bool on) {
+#if defined(__linux__)
+  g_slots.set_enabled(on);
+  return g_slots.available();
+#else
+  (void)on;
+  return false;
 #endif
 }
 

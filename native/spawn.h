@@ -81,6 +81,9 @@ int spawn_child(const SpawnPlan& plan, SpawnResult* out, ForkObserver* observer 
 // table is still small; the addon's load calls it. Idempotent; without it
 // (or on other systems) every child gets a whole copy of the table.
 void reserve_spawn_slots();
+// Tests: on (the default) or off, to run the plain-copy path too; whether
+// children share the table now.
+bool spawn_slots_enable(bool on);
 
 // Descriptors kept free for the daemon's own use (control connections, log
 // files): a spawn or a log file open that would leave fewer than this many

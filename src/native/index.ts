@@ -24,7 +24,7 @@ interface Addon {
   spawnAsync(request: number, plan: unknown): void;
   fdReserve(n?: number): number;
   fdHeadroom(want: number): number;
-  testHooks(hooks: { registerDelayMs?: number }): void;
+  testHooks(hooks: { registerDelayMs?: number; sharedTable?: boolean }): boolean | undefined;
   trimMemory(): boolean;
   tuneMalloc(): boolean;
   kill(pid: number, signal: number, group: boolean): number;
@@ -229,9 +229,14 @@ export function fcgiClose(fd: number): number {
   return addon.fcgiClose(fd);
 }
 
-/** Fault injection for tests: sleep registerDelayMs between fork and the child's registration. */
-export function testHooks(hooks: { registerDelayMs?: number }): void {
-  addon.testHooks(hooks);
+/**
+ * For tests: registerDelayMs sleeps between fork and the child's registration
+ * (fault injection); sharedTable false makes children copy the whole descriptor
+ * table (the path of kernels before 5.9 and other systems), true restores the
+ * default; then the answer is whether children share the table now.
+ */
+export function testHooks(hooks: { registerDelayMs?: number; sharedTable?: boolean }): boolean | undefined {
+  return addon.testHooks(hooks);
 }
 
 export interface ChannelRequest {
