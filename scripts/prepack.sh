@@ -23,9 +23,12 @@ for p in $required; do
     fi
   fi
 done
-# dist/ is what bin/*.js run; `prepare` builds it, but only after prepack.
+# dist/ is what bin/* run; `prepare` builds it, but only after prepack.
 if [ ! -d dist/cli ]; then
   echo "prepack: dist/ is missing: run 'npm run build'" >&2
+  fail=1
+elif [ ! -f dist/fastvisorctl.cjs ]; then
+  echo "prepack: dist/fastvisorctl.cjs (the ctl's bundle) is missing: run 'npm run build'" >&2
   fail=1
 fi
 if [ $fail = 1 ] && [ "${npm_command:-}" = pack ]; then

@@ -10,7 +10,7 @@
 // clean text is much of fastvisor's RSS and none of its cost per process),
 // its CPU per getAllProcessInfo (serial calls, as rpc.ts sends them), and
 // the wall time of `supervisorctl status` with the Python supervisorctl and
-// with fastvisorctl (bin/fastvisorctl.js, so `npm run build` first), plus a
+// with fastvisorctl (bin/fastvisorctl.cjs, so `npm run build` first), plus a
 // one-shot `fastvisorctl version` and a bare `node -e 0` for its start-up.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -152,8 +152,8 @@ export const scale: Scenario = {
   async run(name: string, peer: PeerDef, ctx: TrialContext, run: number): Promise<TrialResult> {
     const n = Number(/^(\d+)xsleep$/.exec(name)?.[1]);
     if (!n) throw new Error(`no scale case ${name}`);
-    const fastvisorctl = path.join(ctx.repoRoot, 'bin', 'fastvisorctl.js');
-    if (!existsSync(path.join(ctx.repoRoot, 'dist', 'cli', 'supervisorctl.js'))) {
+    const fastvisorctl = path.join(ctx.repoRoot, 'bin', 'fastvisorctl.cjs');
+    if (!existsSync(path.join(ctx.repoRoot, 'dist', 'fastvisorctl.cjs'))) {
       throw new Error('fastvisorctl runs dist/: `npm run build` first');
     }
     const programs = Array.from({ length: n }, () => ({ argv: ['/bin/sleep', '600'], expectedBytes: 0 }));

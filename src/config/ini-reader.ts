@@ -130,9 +130,11 @@ function sectionHeader(value: string): string | undefined {
  * Reads one file's text into `doc` (RawConfigParser.read_file / read).
  * `text` must be decoded as Python would: UTF-8, with a BOM left in place
  * (Python keeps it, so the first header does not parse). On a ParsingError
- * `doc` holds what was read before it, as the Python parser does.
+ * `doc` holds what was read before it, as the Python parser does. `firstLine`:
+ * the line number of text's first line, when it is a part of a file cut at a
+ * section header (supervisorctl reads only the sections it uses: src/ctl/ini-skim.ts).
  */
-export function readIni(text: string, file: string, doc: IniDocument = newIniDocument()): IniDocument {
+export function readIni(text: string, file: string, doc: IniDocument = newIniDocument(), firstLine = 1): IniDocument {
   let cursect: Map<string, IniOption> | undefined;
   let optname: string | undefined;
   let current: { option: IniOption; parts: string[] } | undefined;
@@ -144,7 +146,7 @@ export function readIni(text: string, file: string, doc: IniDocument = newIniDoc
   // Walked in place rather than split into an array first: every supervisorctl command
   // reads the whole file, thousands of programs included.
   const t = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
-  let lineno = 0;
+  let lineno = firstLine - 1;
   for (let at = 0; at < t.length; ) {
     const nl = t.indexOf('\n', at);
     const end = nl < 0 ? t.length : nl + 1;

@@ -7,8 +7,9 @@ import path from 'node:path';
 
 import { expanduser, ValueError } from '../config/datatypes.js';
 import { environ_expansions, expand, type Expansions } from '../config/expand.js';
-import { get, readIni, type IniDocument } from '../config/ini-reader.js';
+import { get, type IniDocument } from '../config/ini-reader.js';
 import { normpath } from '../config/pypath.js';
+import { readCtlSections } from './ini-skim.js';
 
 export interface CtlSection {
   serverurl: string;
@@ -47,7 +48,8 @@ export function readCtlSection(
     throw new ValueError(`could not read config file ${configfile}`);
   }
   // Python lets a configparser error escape as a traceback; it is a usage error here.
-  const doc: IniDocument = readIni(text, configfile);
+  // Every section is checked as ConfigParser reads it; only the ones used here are kept.
+  const doc: IniDocument = readCtlSections(text, configfile);
   if (!doc.sections.has('supervisorctl')) throw new ValueError('.ini file does not include supervisorctl section');
 
   const environ = environ_expansions(oenv.env);

@@ -3,7 +3,7 @@
 // then one command per line at `supervisor> `, with line editing, history and tab
 // completion on a terminal, and plain prompted reads from a pipe.
 import { readFileSync, writeFileSync } from 'node:fs';
-import readline from 'node:readline';
+import type { Interface } from 'node:readline';
 
 import { complete, currentWord } from './completion.js';
 import type { Controller } from './controller.js';
@@ -25,7 +25,7 @@ class ShellInput implements LineInput {
   inCommand = false;
 
   constructor(
-    readonly rl: readline.Interface,
+    readonly rl: Interface,
     private readonly terminal: boolean,
     private readonly io: CtlIo,
     private readonly interrupts: Interrupts,
@@ -143,7 +143,10 @@ export async function runShell(ctl: Controller): Promise<void> {
   const historyFile = ctl.options.historyFile;
   const history = historyFile ? readHistory(historyFile) : [];
 
-  const rl = readline.createInterface({
+  // Loaded here, not at the top: a one-shot command never reads a line (and the
+  // bundled ctl would otherwise load readline for every `status`).
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({
     input: stdin,
     output: io.stdout as NodeJS.WritableStream,
     terminal,

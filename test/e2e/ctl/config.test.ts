@@ -140,8 +140,8 @@ describe.each(DAEMONS)('the [supervisorctl] section, with $name', (spec) => {
     });
   });
 
-  it('bin/supervisorctl.js and bin/fastvisorctl.js run it', async () => {
-    for (const bin of ['supervisorctl.js', 'fastvisorctl.js']) {
+  it('bin/supervisorctl.cjs and bin/fastvisorctl.cjs run it', async () => {
+    for (const bin of ['supervisorctl.cjs', 'fastvisorctl.cjs']) {
       const file = path.join(REPO, 'bin', bin);
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
         execFile(file, ['-c', d.conf, 'version'], (err, stdout, stderr) =>

@@ -21,11 +21,14 @@ import { removeTmpDirs, tmpDir } from '../../helpers/tmp.js';
 const HOST_PREBUILD = `prebuilds/linux-${process.arch}/fastvisor.glibc.node`;
 const ARM64_PREBUILD = 'prebuilds/linux-arm64/fastvisor.glibc.node';
 const BINS = ['supervisord', 'supervisorctl', 'fastvisord', 'fastvisorctl', 'echo_supervisord_conf', 'pidproxy'];
+/** Each bin's file, as package.json names it (the ctl's are CommonJS: bin/fastvisorctl.cjs). */
+const BIN_FILES = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
 
 function skipReason(): string | null {
   if (process.platform !== 'linux') return 'Linux only';
   if (!existsSync(path.join(REPO, HOST_PREBUILD))) return `no ${HOST_PREBUILD}: run npm run prebuilds`;
   if (!existsSync(path.join(REPO, 'dist/cli/run-supervisord.js'))) return 'no dist/: run npm run build';
+  if (!existsSync(path.join(REPO, 'dist/fastvisorctl.cjs'))) return 'no dist/fastvisorctl.cjs: run npm run build';
   const built = statSync(path.join(REPO, HOST_PREBUILD)).mtimeMs;
   const sources = [path.join(REPO, 'binding.gyp'), ...readdirSync(path.join(REPO, 'native')).map((f) => path.join(REPO, 'native', f))];
   const newer = sources.find((f) => statSync(f).mtimeMs > built);
@@ -41,8 +44,9 @@ const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
   /^LICENSE$/,
-  /^bin\/[a-z_]+\.js$/,
+  /^bin\/[a-z_]+\.c?js$/,
   /^dist\/.+\.js$/,
+  /^dist\/fastvisorctl\.cjs$/,
   /^web\/[^/]+\.(html|js|css|svg)$/,
   /^binding\.gyp$/,
   /^native\/[a-z_]+\.(cc|h)$/,
@@ -53,8 +57,9 @@ const ALLOWED = [
 const REQUIRED = [
   'package.json',
   'LICENSE',
-  ...BINS.map((b) => `bin/${b}.js`),
+  ...BINS.map((b) => BIN_FILES[b]!),
   'dist/cli/run-supervisord.js',
+  'dist/fastvisorctl.cjs',
   'dist/native/index.js',
   'web/index.html',
   'binding.gyp',
@@ -124,7 +129,7 @@ describe.skipIf(skip !== null)(`the packed tarball${skip ? ` (skipped: ${skip})`
     for (const b of BINS) {
       const link = path.join(prefix, 'bin', b);
       expect(lstatSync(link).isSymbolicLink(), b).toBe(true);
-      expect(realpathSync(link)).toBe(path.join(pkg, 'bin', `${b}.js`));
+      expect(realpathSync(link)).toBe(path.join(pkg, BIN_FILES[b]!));
     }
     expect(readdirSync(path.join(prefix, 'bin')).sort()).toEqual([...BINS].sort());
   }, 120_000);
@@ -173,6 +178,9 @@ describe.skipIf(skip !== null)(`the packed tarball${skip ? ` (skipped: ${skip})`
         throw new Error(`${err.message}\ndaemon output:\n${output}`);
       });
       expect(ctl('fastvisorctl', 'status', 'hello').stdout).toMatch(/^hello\s+RUNNING\s+pid \d+/);
+      // The installed ctl ran its one-file bundle, and left V8's code cache beside it.
+      const installedDist = path.join(prefix, 'lib/node_modules/fastvisor/dist');
+      expect(readdirSync(installedDist).filter((f) => /^\.fastvisorctl-[0-9a-f]+-v[\d.]+-\w+\.v8cache$/.test(f))).toHaveLength(1);
       const programPid = Number(ctl('supervisorctl', 'pid', 'hello').stdout.trim());
       expect(programPid).toBeGreaterThan(0);
       track(programPid);
