@@ -405,12 +405,17 @@ void IoLoop::request_reap_scan() { post(Command(Cmd::kReapScan, 0)); }
 void IoLoop::set_reap_orphans(bool on) { reap_orphans_.store(on); }
 
 void IoLoop::post(Command c) {
+  bool woken;
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     commands_.push_back(std::move(c));
-    commands_pending_.store(true, std::memory_order_release);
+    woken = commands_pending_.exchange(true, std::memory_order_acq_rel);
   }
-  wake();
+  // Pending already: a wake-up is on its way or consumed, and run_commands,
+  // which clears the flag under this lock, has not taken the queue yet, so it
+  // takes this command too. A burst of main-log lines and spawns (thousands at
+  // start-up) costs one wake-up per batch instead of a write(2) each.
+  if (!woken) wake();
 }
 
 int IoLoop::post_sync(Cmd cmd, uint32_t id) {
