@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { packageRoot } from '../native/index.js';
+import { processInfo as machineInfo } from '../process/machine.js';
 import type { ProcessFigures } from '../process/stats.js';
+import { SupervisorState } from '../process/states.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { XmlRpcDouble, type XmlRpcStruct } from './codec.js';
 import { Faults, RPCError } from './faults.js';
@@ -103,6 +105,24 @@ export function createFastvisorNamespace(ctl: SupervisorControl): Namespace {
         const sup = ctl.supervisor;
         const [f] = sup.figures([proc]);
         return statsStruct(f!, sup.clock.wall() / 1000);
+      },
+    },
+    getAllProcessStatus: {
+      signature: ['string'],
+      params: [],
+      help:
+        "What plain `status` shows of every process, in getAllProcessInfo's order, as one JSON text: [[group, name, state, statename, description], …]. fastvisorctl's status: at 2000 processes a twentieth of getAllProcessInfo's bytes, and no struct to build or parse per process",
+      call: () => {
+        const sup = ctl.supervisor;
+        // getAllProcessInfo's refusal once shutdown has begun.
+        if (sup.mood < SupervisorState.RUNNING) throw new RPCError(Faults.SHUTDOWN_STATE);
+        const now = sup.clock.now();
+        const wall = sup.clock.wall();
+        const rows = sup.lexicalProcesses().map(([g, p]) => {
+          const m = machineInfo(p.config, p.status, now, wall);
+          return [g.name, p.name, m.state, m.statename, p.describe(m.description, now, wall)];
+        });
+        return JSON.stringify(rows);
       },
     },
     getAllProcessStats: {
