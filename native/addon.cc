@@ -866,6 +866,18 @@ Napi::Value Rlimit(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+#if defined(__GLIBC__)
+  // One malloc arena for the whole process. glibc gives each thread that
+  // mallocs while the others hold their arena one of its own (up to 8 per
+  // core), and each keeps its freed pages: the daemon's threads (V8's
+  // platform workers, libuv's pool, the I/O thread, the spawner, the
+  // compressor) held 7 arenas and ~3.6 MiB of RSS at rest with 500 programs.
+  // They malloc little and seldom at the same time; sharing one arena took
+  // RSS at rest from 62.2 to 59.2 MiB at 500 `sleep` programs (2026-12-06),
+  // with no change in CPU per getAllProcessInfo. Set here, the first native
+  // code the daemon runs: threads that already have an arena keep it.
+  mallopt(M_ARENA_MAX, 1);
+#endif
   // Before the daemon opens its log files: the slots must sit low in the table.
   reserve_spawn_slots();
   // A log write past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills
