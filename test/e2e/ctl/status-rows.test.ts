@@ -71,14 +71,14 @@ describe('fastvisor.getAllProcessStatus and fastvisorctl status', () => {
     await pollUntil(async () => {
       const all = (await d.rpc('supervisor.getAllProcessInfo')) as Array<Record<string, unknown>>;
       return all.find((i) => i['name'] === 'fail')?.['statename'] === 'FATAL' && all.filter((i) => i['statename'] === 'RUNNING').length === 3;
-    }, 15_000);
+    }, { timeout: 15_000 });
     // The two calls fall within one second of uptime now and then: asked again until they do.
     await pollUntil(async () => {
       const infos = (await d.rpc('supervisor.getAllProcessInfo')) as Array<Record<string, unknown>>;
       const rows = JSON.parse((await d.rpc('fastvisor.getAllProcessStatus')) as string) as Row[];
       const expected = infos.map((i) => [i['group'], i['name'], i['state'], i['statename'], i['description']]);
       return JSON.stringify(rows) === JSON.stringify(expected);
-    }, 10_000);
+    }, { timeout: 10_000 });
 
     const before = await callsOf(d, 'fastvisor.getAllProcessStatus');
     const infoBefore = await callsOf(d, 'supervisor.getAllProcessInfo');
@@ -98,9 +98,9 @@ describe('fastvisor.getAllProcessStatus and fastvisorctl status', () => {
 
   it('is refused once shutdown has begun, as getAllProcessInfo is', async () => {
     const d = await startDaemon('fastvisor', '[program:slow]\ncommand=/bin/sh -c "trap \'\' TERM; exec sleep 1000"\nstartsecs=0\nstopwaitsecs=5\n');
-    await pollUntil(async () => ((await d.rpc('supervisor.getProcessInfo', 'slow')) as Record<string, unknown>)['statename'] === 'RUNNING', 10_000);
+    await pollUntil(async () => ((await d.rpc('supervisor.getProcessInfo', 'slow')) as Record<string, unknown>)['statename'] === 'RUNNING', { timeout: 10_000 });
     process.kill(d.pid, 'SIGTERM');
-    await pollUntil(() => d.mainLog().includes('waiting for slow to die'), 10_000);
+    await pollUntil(() => d.mainLog().includes('waiting for slow to die'), { timeout: 10_000 });
     await expect(d.rpc('fastvisor.getAllProcessStatus')).rejects.toMatchObject({ faultCode: 6 });
     await expect(d.rpc('supervisor.getAllProcessInfo')).rejects.toMatchObject({ faultCode: 6 });
   });
