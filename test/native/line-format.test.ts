@@ -106,6 +106,42 @@ describe('line formatter (pure)', () => {
     }
   });
 
+  it('many lines per read, cut anywhere: clean ASCII lines (one pass) and lines needing escapes give the same records', () => {
+    // Lines of 0-120 bytes, mostly clean (the 16-byte scan's blocks and
+    // tails at every offset), some with one byte that needs care; the reads
+    // cut them at random places, so lines start pending and finish later.
+    let seed = 777;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const care = [0x00, 0x09, 0x0d, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xe2, 0xff];
+    for (let round = 0; round < 20; round++) {
+      const lines = Array.from({ length: 200 }, () => {
+        const b = Buffer.from(Array.from({ length: Math.floor(rand() * 121) }, () => 0x20 + Math.floor(rand() * 95)));
+        if (b.length > 0 && rand() < 0.2) b[Math.floor(rand() * b.length)] = care[Math.floor(rand() * care.length)]!;
+        return b;
+      });
+      const all = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+      const chunks: Array<[Buffer]> = [];
+      for (let at = 0; at < all.length; ) {
+        const n = 1 + Math.floor(rand() * 700);
+        chunks.push([all.subarray(at, at + n)]);
+        at += n;
+      }
+      const got = jsonLines(fmt(JSON_SPEC, chunks)).map((r) => r.line);
+      expect(got).toEqual(lines.map((l) => l.toString('utf8').replace(/\r$/, '')));
+    }
+    // Around maxLine: a clean line of exactly maxLine is whole, one byte more is cut.
+    const spec = { ...JSON_SPEC, maxLine: 20 };
+    const out = jsonLines(fmt(spec, [['a'.repeat(20) + '\n' + 'b'.repeat(21) + '\n' + 'c'.repeat(45) + '\n']]));
+    expect(out.map((r) => [r.line, r.partial ?? false])).toEqual([
+      ['a'.repeat(20), false],
+      ['b'.repeat(20), true],
+      ['b', false],
+      ['c'.repeat(20), true],
+      ['c'.repeat(20), true],
+      ['c'.repeat(5), false],
+    ]);
+  });
+
   it('names with quotes are escaped once, at construction', () => {
     const out = jsonLines(fmt({ ...JSON_SPEC, program: 'we"b', process: 'a\\b' }, [['x\n']]));
     expect(out[0]).toMatchObject({ program: 'we"b', process: 'a\\b' });
