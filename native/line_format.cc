@@ -195,11 +195,25 @@ LineFormatter::LineFormatter(LineFormatSpec spec) : spec_(std::move(spec)) {
   prefix_ = spec_.process + " " + spec_.stream + " | ";
 }
 
-void LineFormatter::stamp(double wall_ms, std::string* out) {
-  const bool rfc = spec_.mode == LineMode::kJson || spec_.time == TimeStyle::kRfc3339;
+namespace {
+void split_ms(double wall_ms, int64_t* sec, int* frac) {
   int64_t ms = static_cast<int64_t>(std::floor(wall_ms));
-  int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int frac = static_cast<int>(ms - sec * 1000);
+  *sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  *frac = static_cast<int>(ms - *sec * 1000);
+}
+
+void put_ms(int frac, char* w) {
+  w[0] = static_cast<char>('0' + frac / 100);
+  w[1] = static_cast<char>('0' + frac / 10 % 10);
+  w[2] = static_cast<char>('0' + frac % 10);
+}
+}  // namespace
+
+size_t LineFormatter::stamp(double wall_ms, std::string* out) {
+  const bool rfc = spec_.mode == LineMode::kJson || spec_.time == TimeStyle::kRfc3339;
+  int64_t sec;
+  int frac;
+  split_ms(wall_ms, &sec, &frac);
   if (sec != cached_sec_) {
     time_t t = static_cast<time_t>(sec);
     struct tm tm;
@@ -209,24 +223,33 @@ void LineFormatter::stamp(double wall_ms, std::string* out) {
     cached_sec_ = sec;
   }
   out->append(cached_, cached_len_);
-  char tail[6] = {rfc ? '.' : ',', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                  static_cast<char>('0' + frac % 10), 'Z', 0};
+  char tail[5] = {rfc ? '.' : ',', 0, 0, 0, 'Z'};
+  put_ms(frac, tail + 1);
   out->append(tail, rfc ? 5 : 4);
+  return out->size() - (rfc ? 4 : 3);
 }
 
 const std::string& LineFormatter::head(double wall_ms, int pid) {
   if (wall_ms == head_ms_ && pid == head_pid_ && !head_.empty()) return head_;
+  int64_t sec;
+  int frac;
+  split_ms(wall_ms, &sec, &frac);
   head_ms_ = wall_ms;
+  if (sec == head_sec_ && pid == head_pid_ && !head_.empty()) {
+    put_ms(frac, &head_[head_frac_]);
+    return head_;
+  }
+  head_sec_ = sec;
   head_pid_ = pid;
   head_.clear();
   if (spec_.mode == LineMode::kJson) {
     head_.append("{\"time\":\"");
-    stamp(wall_ms, &head_);
+    head_frac_ = stamp(wall_ms, &head_);
     head_.append(json_mid_);
     append_int(pid, &head_);
     head_.append(",\"line\":\"");
   } else {
-    stamp(wall_ms, &head_);
+    head_frac_ = stamp(wall_ms, &head_);
     head_.push_back(' ');
   }
   return head_;

@@ -83,7 +83,8 @@ class LineFormatter {
   void emit(const uint8_t* p, size_t n, double wall_ms, int pid, bool partial, RecordBuffer* out);
   void emit_long(const uint8_t* p, size_t n, double wall_ms, int pid, RecordBuffer* out);
   size_t feed_clean_json(const uint8_t* p, size_t n, double wall_ms, int pid, RecordBuffer* out);
-  void stamp(double wall_ms, std::string* out);
+  // Appends the time; returns the offset in out of its millisecond digits.
+  size_t stamp(double wall_ms, std::string* out);
   const std::string& head(double wall_ms, int pid);
 
   LineFormatSpec spec_;
@@ -100,8 +101,12 @@ class LineFormatter {
   size_t cached_len_ = 0;
   // Everything a record has before its text, for the last (read time, pid):
   // the lines of one read share it, so most records are three appends.
+  // Within the same second and pid only its three millisecond digits
+  // change: they are rewritten in place (at head_frac_), not the whole head.
   std::string head_;
   double head_ms_ = -1;
+  int64_t head_sec_ = INT64_MIN;
+  size_t head_frac_ = 0;
   int head_pid_ = 0;
 };
 

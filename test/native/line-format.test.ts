@@ -52,6 +52,28 @@ describe('line formatter (pure)', () => {
     ]);
   });
 
+  it('each read is stamped with its own time and pid, within a second too', () => {
+    const reads: Array<[string, number, number, number]> = [
+      ['a\n', T, 0, 1],
+      ['b\n', T + 400, 0, 1],
+      ['c\n', T + 400, 0, 2],
+      ['d\n', T + 401, 0, 2],
+      ['e\n', T + 877, 0, 2],
+      ['f\n', T + 876, 0, 2],
+    ];
+    expect(jsonLines(fmt(JSON_SPEC, reads)).map((r) => [r.line, r.time, r.pid])).toEqual([
+      ['a', '2026-12-06T09:24:06.123Z', 1],
+      ['b', '2026-12-06T09:24:06.523Z', 1],
+      ['c', '2026-12-06T09:24:06.523Z', 2],
+      ['d', '2026-12-06T09:24:06.524Z', 2],
+      ['e', '2026-12-06T09:24:07.000Z', 2],
+      ['f', '2026-12-06T09:24:06.999Z', 2],
+    ]);
+    expect(fmt({ ...JSON_SPEC, mode: 'timestamped' }, reads)).toBe(
+      ['06.123 a', '06.523 b', '06.523 c', '06.524 d', '07.000 e', '06.999 f'].map((s) => `2026-12-06T09:24:${s.replace(' ', 'Z ')}\n`).join(''),
+    );
+  });
+
   it('json escapes: CRLF ending dropped, quotes, backslash, control characters, DEL; invalid UTF-8 -> U+FFFD', () => {
     const bytes = Buffer.concat([Buffer.from('a"b\\c\td\x00e\x1bf\x7fg\rh '), Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80]), Buffer.from('\r\n')]);
     const text = fmt(JSON_SPEC, [[bytes]]);
