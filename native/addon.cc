@@ -345,7 +345,7 @@ Napi::Value FormatLines(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !read_line_format(info[0], &spec) || spec.mode == LineMode::kRaw || !info[1].IsArray())
     return usage(env, kUsage);
   LineFormatter f(spec);
-  std::string out;
+  RecordBuffer out;
   auto chunks = info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < chunks.Length(); i++) {
     Napi::Value cv = chunks.Get(i);

@@ -100,7 +100,7 @@ class LogSink {
 
  private:
   int open_append(int extra_flags);
-  void write_formatted(int64_t now_ms, SinkObserver* obs);
+  void write_formatted(RecordBuffer& out, int64_t now_ms, SinkObserver* obs);
   void write_impl(const uint8_t* p, size_t n, int64_t now_ms, SinkObserver* obs, bool whole_lines);
   int rotate(int64_t now_ms, SinkObserver* obs);
   bool time_due(int64_t now_ms);
@@ -128,7 +128,6 @@ class LogSink {
   int64_t next_mono_ms_ = 0;   // kSeconds: the next boundary on the loop's clock
   int64_t next_wall_s_ = 0;    // calendar periods: the next boundary, epoch seconds
   std::unique_ptr<LineFormatter> fmt_;
-  std::string fmt_out_;        // I/O thread: the formatted records of one feed
 };
 
 }  // namespace fv

@@ -52,6 +52,28 @@ describe('line formatter (pure)', () => {
     ]);
   });
 
+  it('each read is stamped with its own time and pid, within a second too', () => {
+    const reads: Array<[string, number, number, number]> = [
+      ['a\n', T, 0, 1],
+      ['b\n', T + 400, 0, 1],
+      ['c\n', T + 400, 0, 2],
+      ['d\n', T + 401, 0, 2],
+      ['e\n', T + 877, 0, 2],
+      ['f\n', T + 876, 0, 2],
+    ];
+    expect(jsonLines(fmt(JSON_SPEC, reads)).map((r) => [r.line, r.time, r.pid])).toEqual([
+      ['a', '2026-12-06T09:24:06.123Z', 1],
+      ['b', '2026-12-06T09:24:06.523Z', 1],
+      ['c', '2026-12-06T09:24:06.523Z', 2],
+      ['d', '2026-12-06T09:24:06.524Z', 2],
+      ['e', '2026-12-06T09:24:07.000Z', 2],
+      ['f', '2026-12-06T09:24:06.999Z', 2],
+    ]);
+    expect(fmt({ ...JSON_SPEC, mode: 'timestamped' }, reads)).toBe(
+      ['06.123 a', '06.523 b', '06.523 c', '06.524 d', '07.000 e', '06.999 f'].map((s) => `2026-12-06T09:24:${s.replace(' ', 'Z ')}\n`).join(''),
+    );
+  });
+
   it('json escapes: CRLF ending dropped, quotes, backslash, control characters, DEL; invalid UTF-8 -> U+FFFD', () => {
     const bytes = Buffer.concat([Buffer.from('a"b\\c\td\x00e\x1bf\x7fg\rh '), Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80]), Buffer.from('\r\n')]);
     const text = fmt(JSON_SPEC, [[bytes]]);
@@ -104,6 +126,42 @@ describe('line formatter (pure)', () => {
       const want = lines.map((l) => Buffer.from(l, 'latin1').toString('utf8').replace(/\r$/, ''));
       expect(got, `bytes ${bytes.toString('hex')}`).toEqual(want);
     }
+  });
+
+  it('many lines per read, cut anywhere: clean ASCII lines (one pass) and lines needing escapes give the same records', () => {
+    // Lines of 0-120 bytes, mostly clean (the 16-byte scan's blocks and
+    // tails at every offset), some with one byte that needs care; the reads
+    // cut them at random places, so lines start pending and finish later.
+    let seed = 777;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const care = [0x00, 0x09, 0x0d, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xe2, 0xff];
+    for (let round = 0; round < 20; round++) {
+      const lines = Array.from({ length: 200 }, () => {
+        const b = Buffer.from(Array.from({ length: Math.floor(rand() * 121) }, () => 0x20 + Math.floor(rand() * 95)));
+        if (b.length > 0 && rand() < 0.2) b[Math.floor(rand() * b.length)] = care[Math.floor(rand() * care.length)]!;
+        return b;
+      });
+      const all = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+      const chunks: Array<[Buffer]> = [];
+      for (let at = 0; at < all.length; ) {
+        const n = 1 + Math.floor(rand() * 700);
+        chunks.push([all.subarray(at, at + n)]);
+        at += n;
+      }
+      const got = jsonLines(fmt(JSON_SPEC, chunks)).map((r) => r.line);
+      expect(got).toEqual(lines.map((l) => l.toString('utf8').replace(/\r$/, '')));
+    }
+    // Around maxLine: a clean line of exactly maxLine is whole, one byte more is cut.
+    const spec = { ...JSON_SPEC, maxLine: 20 };
+    const out = jsonLines(fmt(spec, [['a'.repeat(20) + '\n' + 'b'.repeat(21) + '\n' + 'c'.repeat(45) + '\n']]));
+    expect(out.map((r) => [r.line, r.partial ?? false])).toEqual([
+      ['a'.repeat(20), false],
+      ['b'.repeat(20), true],
+      ['b', false],
+      ['c'.repeat(20), true],
+      ['c'.repeat(20), true],
+      ['c'.repeat(5), false],
+    ]);
   });
 
   it('names with quotes are escaped once, at construction', () => {
