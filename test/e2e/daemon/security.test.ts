@@ -59,6 +59,9 @@ describe.runIf(isRoot && process.platform === 'linux')('user= drops supplementar
       Object.fromEntries(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').map((l) => l.split(':\t') as [string, string]));
     expect(status(d.pid)['Groups']!.trim().split(/\s+/).sort()).toEqual(['27', '4']);
     const pid = (await waitState(d, 'a', 'RUNNING')).pid;
+    // With startsecs=0 supervisord says RUNNING right after its fork, before the
+    // child has dropped privileges and exec'd: look once it is sleep.
+    await pollUntil(() => status(pid)['Name']?.trim() === 'sleep', { timeout: 10_000 });
     const s = status(pid);
     expect({ uid: s['Uid']!.split('\t')[0], gid: s['Gid']!.split('\t')[0], groups: s['Groups']!.trim() }).toEqual({
       uid: '65534',
