@@ -129,10 +129,13 @@ void close_other_fds(int keep, int max_fd) {
 // with CLOSE_RANGE_UNSHARE copies just those when the range runs to the end.
 // Where close_range is missing or filtered (seccomp), a whole copy instead:
 // the unshare that a plain clone would have done.
+bool own_table(int bound) {
+  return syscall(SYS_close_range, static_cast<unsigned>(bound), ~0u, CLOSE_RANGE_UNSHARE) == 0 ||
+         syscall(SYS_unshare, CLONE_FILES) == 0;
+}
+
 void take_own_table(int bound, int errfd) {
-  if (syscall(SYS_close_range, static_cast<unsigned>(bound), ~0u, CLOSE_RANGE_UNSHARE) == 0) return;
-  if (syscall(SYS_unshare, CLONE_FILES) == 0) return;
-  child_fail(errfd, SpawnStage::kDup2, errno);
+  if (!own_table(bound)) child_fail(errfd, SpawnStage::kDup2, errno);
 }
 #endif
 
@@ -228,6 +231,22 @@ int child_entry(void* p) {
 // supervisor at 500 programs. The child only makes system calls (child_exec),
 // touches nothing of the parent's memory but its own arguments, and the
 // parent blocked every signal before, so no handler of the parent runs in it.
+// The top of this thread's child stack (the stack grows down on every
+// architecture Linux/Node runs on here), or null. One per spawning thread,
+// kept: CLONE_VFORK returns only once the child has exec'd or died, so it is
+// free again by then, and an munmap per spawn would interrupt every thread of
+// the daemon (TLB shootdown).
+char* child_stack_top() {
+  constexpr size_t kStackSize = 64 * 1024;
+  thread_local char* stack = nullptr;
+  if (!stack) {
+    void* m = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED) return nullptr;
+    stack = static_cast<char*>(m);
+  }
+  return stack + kStackSize;
+}
+
 #if defined(SYS_clone3)
 // The kernel's struct clone_args (linux/sched.h), up to `cgroup` (v2, 5.7).
 struct CloneArgs {
@@ -264,19 +283,10 @@ pid_t start_child(ChildArgs* args) {
     }
   }
 #endif
-  // One child stack per spawning thread, kept: CLONE_VFORK returns only once
-  // the child has exec'd or died, so it is free again by then, and an munmap
-  // per spawn would interrupt every thread of the daemon (TLB shootdown).
-  constexpr size_t kStackSize = 64 * 1024;
-  thread_local void* stack = nullptr;
-  if (!stack) {
-    void* m = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED) return -1;
-    stack = m;
-  }
+  char* stack = child_stack_top();
+  if (!stack) return -1;
   int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (args->shared_table_bound > 0 ? CLONE_FILES : 0);
-  // The stack grows down on every architecture Linux/Node runs on here.
-  return clone(child_entry, static_cast<char*>(stack) + kStackSize, flags, args);
+  return clone(child_entry, stack, flags, args);
 }
 #else
 pid_t start_child(ChildArgs* args) {
@@ -302,23 +312,17 @@ pid_t start_child(ChildArgs* args) {
 // its own (kernels before 5.9, or close_range and unshare both refused by a
 // seccomp filter, as in old container runtimes) every child keeps the plain
 // copy.
-int trial_child(void* bound) {
-  int b = static_cast<int>(reinterpret_cast<intptr_t>(bound));
-  bool own = syscall(SYS_close_range, static_cast<unsigned>(b), ~0u, CLOSE_RANGE_UNSHARE) == 0 ||
-             syscall(SYS_unshare, CLONE_FILES) == 0;
-  _exit(own ? 0 : 1);
-}
+int trial_child(void* bound) { _exit(own_table(static_cast<int>(reinterpret_cast<intptr_t>(bound))) ? 0 : 1); }
 
 // A child born sharing the table, asked to take its own as take_own_table
 // does; it exits at once. Before the I/O loop (and its reaper) runs.
 bool child_can_unshare(int bound) {
-  constexpr size_t kStack = 16 * 1024;
-  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return false;
+  char* stack = child_stack_top();
+  if (!stack) return false;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = clone(trial_child, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
+  pid_t pid = clone(trial_child, stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD,
                     reinterpret_cast<void*>(static_cast<intptr_t>(bound)));
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   int status = 0;
@@ -328,7 +332,6 @@ bool child_can_unshare(int bound) {
     }
     ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
-  munmap(stack, kStack);
   return ok;
 }
 

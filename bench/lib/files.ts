@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Bytes on disk: a program's log plus its rotated files (log.1, log.2, …),
 // and a poll for peers that cannot say themselves when everything is written.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -14,6 +14,15 @@ function size(file: string): number {
     return statSync(file).size;
   } catch {
     return 0;
+  }
+}
+
+/** The lines of a text file (a main log, a listener's record); none when it cannot be read. */
+export function fileLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
   }
 }
 

@@ -56,6 +56,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcStruct } from '../../src/rpc/codec.js';
+import { fileLines } from '../lib/files.js';
 import { asctimeMs, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import { isAlive, killGroup, Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { CrashMeasure, PeerDef, PeerSession, TrialContext, TrialResult, Work } from '../lib/types.js';
@@ -189,14 +190,8 @@ interface LogCounts {
 /** Lines of the main log inside [from, to] (epoch ms). */
 function countMainLog(file: string, from: number, to: number): LogCounts {
   const c: LogCounts = { spawned: 0, success: 0, exited: 0, overflow: 0 };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return c;
-  }
   const prog = new RegExp(`^(spawned|success|exited): '?${PROGRAM}_\\d+`);
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(file)) {
     const t = asctimeMs(line.slice(0, 23));
     if (!(t >= from && t <= to)) continue;
     const rest = line.slice(24).replace(/^\w+ /, ''); // the level name
@@ -209,16 +204,10 @@ function countMainLog(file: string, from: number, to: number): LogCounts {
 
 /** What the listener received in [from, to] (epoch ms), by pool serial. */
 function countEvents(file: string, from: number, to: number): { received: number; generated: number } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { received: 0, generated: 0 };
-  }
   const serials = new Set<number>();
   let lo = Infinity;
   let hi = -Infinity;
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(file)) {
     const [ts, pool] = line.split(' ');
     const t = Number(ts) * 1000;
     const s = Number(pool);

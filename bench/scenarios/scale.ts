@@ -20,6 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
+import { fileLines } from '../lib/files.js';
 import { asctimeMs, median, now, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult } from '../lib/types.js';
 import { beforeDir } from '../peers/fastvisord.js';
@@ -106,14 +107,8 @@ async function waitAllRunning(sock: string, n: number, timeoutMs: number): Promi
 
 /** Epoch ms of the last "entered RUNNING state" line of a main log (NaN: none, or no log). */
 function lastRunningMs(mainLog: string): number {
-  let text: string;
-  try {
-    text = readFileSync(mainLog, 'utf8');
-  } catch {
-    return NaN;
-  }
   let last = NaN;
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(mainLog)) {
     if (!line.includes(' entered RUNNING state')) continue;
     const t = asctimeMs(line.slice(0, 23));
     if (!(t <= last)) last = t;

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 
 import { rng } from '../../test/helpers/rng.js';
 import { bundleDaemon } from '../lib/build.js';
+import { fileLines } from '../lib/files.js';
 import { asctimeMs, procMemory } from '../lib/measure.js';
 import { atExit, isAlive, killGroup, killStrays, killStraysSync, newToken, TOKEN_VAR } from '../lib/procs.js';
 
@@ -194,13 +195,7 @@ interface LogFigures {
 /** The main log's counts up to `until` (epoch ms). */
 function mainLogFigures(file: string, until: number): LogFigures {
   const f: LogFigures = { spawned: 0, exited: 0, overflows: 0 };
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return f;
-  }
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(file)) {
     if (asctimeMs(line.slice(0, 23)) > until) continue;
     if (/ spawned: 'c\d+'/.test(line)) f.spawned++;
     else if (/ exited: c\d+ /.test(line)) f.exited++;
@@ -218,14 +213,8 @@ interface ListenerFigures {
 
 function listenerFigures(file: string, untilEpochS: number): ListenerFigures {
   const f: ListenerFigures = { events: 0, exitEvents: 0, longestGapS: 0 };
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return f;
-  }
   let last = NaN;
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(file)) {
     const [t, , , name] = line.split(' ');
     const at = Number(t);
     if (!Number.isFinite(at) || at > untilEpochS) continue;

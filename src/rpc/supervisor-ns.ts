@@ -106,13 +106,40 @@ export function processesNamed(supervisor: Supervisor, spec: string): Subprocess
 
 type GP = [ProcessGroup, Subprocess];
 
+/** _update(): every method but a few refuses once shutdown has begun. */
+export function refuseDuringShutdown(supervisor: Supervisor): void {
+  if (supervisor.mood < SupervisorState.RUNNING) throw new RPCError(Faults.SHUTDOWN_STATE);
+}
+
+/**
+ * getProcessInfo's struct. now/wall are read once per call by the caller:
+ * getAllProcessInfo answers for hundreds at once.
+ */
+export function processInfo(group: ProcessGroup, proc: Subprocess, now: number, wall: number): XmlRpcStruct {
+  const m = machineInfo(proc.config, proc.status, now, wall);
+  const stdout = proc.logfiles.stdout ?? '';
+  return {
+    name: proc.name,
+    group: group.name,
+    start: m.start,
+    stop: m.stop,
+    now: m.now,
+    state: m.state,
+    statename: m.statename,
+    spawnerr: m.spawnerr,
+    exitstatus: m.exitstatus,
+    logfile: stdout,
+    stdout_logfile: stdout,
+    stderr_logfile: proc.logfiles.stderr ?? '',
+    pid: m.pid,
+    description: proc.describe(m.description, now, wall),
+  };
+}
+
 export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
   const sup = (): Supervisor => ctl.supervisor;
 
-  // _update(): every method but a few refuses once shutdown has begun.
-  const update = (): void => {
-    if (sup().mood < SupervisorState.RUNNING) throw new RPCError(Faults.SHUTDOWN_STATE);
-  };
+  const update = (): void => refuseDuringShutdown(sup());
 
   const getGroupAndProcess = (name: string): [ProcessGroup, Subprocess | null] => {
     const [g, p] = splitNamespec(name);
@@ -130,28 +157,6 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
     const out: GP[] = [];
     for (const g of byPriority([...sup().groups.values()])) for (const p of processesByPriority(g)) out.push([g, p]);
     return out;
-  };
-
-  // now/wall are read once per call: getAllProcessInfo answers for hundreds at once.
-  const info = (group: ProcessGroup, proc: Subprocess, now: number, wall: number): XmlRpcStruct => {
-    const m = machineInfo(proc.config, proc.status, now, wall);
-    const stdout = proc.logfiles.stdout ?? '';
-    return {
-      name: proc.name,
-      group: group.name,
-      start: m.start,
-      stop: m.stop,
-      now: m.now,
-      state: m.state,
-      statename: m.statename,
-      spawnerr: m.spawnerr,
-      exitstatus: m.exitstatus,
-      logfile: stdout,
-      stdout_logfile: stdout,
-      stderr_logfile: proc.logfiles.stderr ?? '',
-      pid: m.pid,
-      description: proc.describe(m.description, now, wall),
-    };
   };
 
   // fastvisor's restart_delay: BACKOFF without a failed start. Starting it by
@@ -415,13 +420,13 @@ export function createSupervisorNamespace(ctl: SupervisorControl): Namespace {
       const name = str(n, 'name');
       const [group, proc] = getGroupAndProcess(name);
       if (!proc) throw new RPCError(Faults.BAD_NAME, name);
-      return info(group, proc, sup().clock.now(), sup().clock.wall());
+      return processInfo(group, proc, sup().clock.now(), sup().clock.wall());
     }),
     getAllProcessInfo: m(['array'], [], 'Get info about all processes', () => {
       update();
       const now = sup().clock.now();
       const wall = sup().clock.wall();
-      return allProcesses(true).map(([g, p]) => info(g, p, now, wall));
+      return allProcesses(true).map(([g, p]) => processInfo(g, p, now, wall));
     }),
     readProcessStdoutLog: m(['string', 'string', 'int', 'int'], ['name', 'offset', 'length'], "Read length bytes from name's stdout log starting at offset", ([n, o, l]) => {
       update();

@@ -5,11 +5,11 @@
 // the calls by method), and against supervisord, which has no such method, status still
 // works through getAllProcessInfo (oneshot.test.ts compares every output with Python's).
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { REPO, startDaemon, stopAllDaemons, type Daemon } from '../../helpers/daemon-harness.js';
+import { parseResponse, rawRequest } from '../../helpers/http-raw.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { removeTmpDirs } from '../../helpers/tmp.js';
 
@@ -47,20 +47,11 @@ function fastvisorctl(conf: string, args: string[]): { status: number | null; st
 }
 
 /** fastvisor_rpc_requests_total for one method, from /metrics on the daemon's socket. */
-function callsOf(d: Daemon, method: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: d.sock, path: '/metrics' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        const m = new RegExp(`^fastvisor_rpc_requests_total\\{method="${method.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(body);
-        resolve(m ? Number(m[1]) : 0);
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function callsOf(d: Daemon, method: string): Promise<number> {
+  const { raw } = await rawRequest({ path: d.sock }, 'GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+  const body = parseResponse(raw).body.toString('utf8');
+  const m = new RegExp(`^fastvisor_rpc_requests_total\\{method="${method.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(body);
+  return m ? Number(m[1]) : 0;
 }
 
 type Row = [string, string, number, string, string];
