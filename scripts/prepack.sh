@@ -27,9 +27,13 @@ done
 if [ ! -d dist/cli ]; then
   echo "prepack: dist/ is missing: run 'npm run build'" >&2
   fail=1
-elif [ ! -f dist/fastvisorctl.cjs ]; then
-  echo "prepack: dist/fastvisorctl.cjs (the ctl's bundle) is missing: run 'npm run build'" >&2
-  fail=1
+else
+  for b in dist/fastvisorctl.cjs dist/cli/fastvisord.cjs; do
+    if [ ! -f $b ]; then
+      echo "prepack: $b (a one-file bundle the bins run) is missing: run 'npm run build'" >&2
+      fail=1
+    fi
+  done
 fi
 if [ $fail = 1 ] && [ "${npm_command:-}" = pack ]; then
   echo "prepack: packing anyway (npm pack); npm publish would stop here" >&2

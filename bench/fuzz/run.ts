@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--bodies N] [--daemon BUNDLE.mjs]]
+// npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--bodies N] [--daemon BUNDLE.cjs]]
 //
 // First, N generated config files (default 10 000; config-fuzz.ts) read by fastvisor and by
 // supervisord 4.2.5's own parser, and a sample of the refused ones through the daemon's
@@ -59,7 +59,7 @@ function parseArgs(argv: string[]): Options {
     else if (k === '--bodies') o.bodies = Math.max(1, v());
     else if (k === '--daemon') o.daemon = path.resolve(inline ?? argv[++i] ?? '');
     else if (k === '--help' || k === '-h') {
-      console.log('npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--bodies N] [--daemon BUNDLE.mjs]]');
+      console.log('npm run fuzz [-- [--runs N] [--idle S] [--seed N] [--only config,mutated,deep,huge,conns,big] [--configs N] [--bodies N] [--daemon BUNDLE.cjs]]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }

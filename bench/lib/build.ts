@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 function mtime(p: string): number {
   try {
@@ -43,25 +43,30 @@ export function bundleDriver(repoRoot: string): string {
 }
 
 /**
- * fastvisor's daemon (src/cli/run-supervisord.ts) bundled the same way, for the
- * scenarios that run the real daemon: what `npm run build` users run, minus tsc's
- * one-file-per-module layout. It must sit in bench/.build/, two levels below the
- * repository, where src/native/index.ts looks for the addon (packageRoot).
+ * fastvisor's daemon (src/cli/run-supervisord.ts) bundled as `npm run build` does
+ * for the bins (scripts/bundle-daemon.mjs: one CommonJS file, whose memory is what
+ * users get), but from the sources as they are now. It must sit in bench/.build/,
+ * two levels below the repository, where src/native/index.ts looks for the addon
+ * (packageRoot, from the bundle's own URL).
  */
 export function bundleDaemon(repoRoot: string): string {
-  return bundle(repoRoot, path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts'), 'fastvisord.mjs');
+  return bundle(repoRoot, path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts'), 'fastvisord.cjs', {
+    format: 'cjs',
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: '"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
 }
 
-function bundle(repoRoot: string, entry: string, name: string): string {
+function bundle(repoRoot: string, entry: string, name: string, options: BuildOptions = { format: 'esm' }): string {
   const out = path.join(repoRoot, 'bench', '.build', name);
   buildSync({
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    format: 'esm',
     external: ['node-gyp-build'],
     outfile: out,
     logLevel: 'warning',
+    ...options,
   });
   return out;
 }

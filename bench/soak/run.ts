@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run soak [-- [--minutes M] [--programs N] [--daemons fastvisor,supervisord] [--seed S] [--daemon BUNDLE.mjs]]
+// npm run soak [-- [--minutes M] [--programs N] [--daemons fastvisor,supervisord] [--seed S] [--daemon BUNDLE.cjs]]
 //
 // A crash-loop soak: N programs (default 300), each `/bin/sh -c "sleep L; exit 1"` with its
 // own life L between 0.1 and 2 s (seeded), startsecs=0 and autorestart=true (every exit is
@@ -59,7 +59,7 @@ function parseArgs(argv: string[]): Options {
     else if (k === '--daemons') o.daemons = v().split(',').filter(Boolean) as Kind[];
     else if (k === '--daemon') o.daemon = path.resolve(v());
     else if (k === '--help' || k === '-h') {
-      console.log('npm run soak [-- [--minutes M] [--programs N] [--daemons fastvisor,supervisord] [--seed S] [--daemon BUNDLE.mjs]]');
+      console.log('npm run soak [-- [--minutes M] [--programs N] [--daemons fastvisor,supervisord] [--seed S] [--daemon BUNDLE.cjs]]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }

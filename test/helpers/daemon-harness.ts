@@ -105,12 +105,13 @@ export function writeConfig(dir: string, body: string, opts: { withServer?: bool
 export async function startDaemon(
   kind: DaemonKind,
   body: string,
-  opts: { args?: string[]; env?: NodeJS.ProcessEnv; dir?: string; wrap?: string[] } = {},
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv; dir?: string; wrap?: string[]; command?: [string, string[]] } = {},
 ): Promise<Daemon> {
   const dir = opts.dir ?? tmpDir(`fv-${kind}-`);
   const conf = writeConfig(dir, body);
   const sock = path.join(dir, 'supervisor.sock');
-  const [daemon, pre] = kind === 'fastvisor' ? fastvisordCommand() : [SUPERVISORD, []];
+  // command: fastvisor's daemon run another way than from source (a bin, a bundle).
+  const [daemon, pre] = opts.command ?? (kind === 'fastvisor' ? fastvisordCommand() : [SUPERVISORD, []]);
   // wrap: a command that execs the daemon (prlimit ... --), so the pid is still the daemon's.
   const [cmd, ...args] = [...(opts.wrap ?? []), daemon, ...pre, '-n', '-c', conf, ...(opts.args ?? [])];
   const proc = spawn(cmd!, args, {

@@ -28,7 +28,7 @@ function skipReason(): string | null {
   if (process.platform !== 'linux') return 'Linux only';
   if (!existsSync(path.join(REPO, HOST_PREBUILD))) return `no ${HOST_PREBUILD}: run npm run prebuilds`;
   if (!existsSync(path.join(REPO, 'dist/cli/run-supervisord.js'))) return 'no dist/: run npm run build';
-  if (!existsSync(path.join(REPO, 'dist/fastvisorctl.cjs'))) return 'no dist/fastvisorctl.cjs: run npm run build';
+  for (const b of ['dist/fastvisorctl.cjs', 'dist/cli/fastvisord.cjs']) if (!existsSync(path.join(REPO, b))) return `no ${b}: run npm run build`;
   const built = statSync(path.join(REPO, HOST_PREBUILD)).mtimeMs;
   const sources = [path.join(REPO, 'binding.gyp'), ...readdirSync(path.join(REPO, 'native')).map((f) => path.join(REPO, 'native', f))];
   const newer = sources.find((f) => statSync(f).mtimeMs > built);
@@ -46,7 +46,7 @@ const ALLOWED = [
   /^LICENSE$/,
   /^bin\/[a-z_]+\.c?js$/,
   /^dist\/.+\.js$/,
-  /^dist\/fastvisorctl\.cjs$/,
+  /^dist\/(cli\/fastvisord|fastvisorctl)\.cjs$/,
   /^web\/[^/]+\.(html|js|css|svg)$/,
   /^binding\.gyp$/,
   /^native\/[a-z_]+\.(cc|h)$/,
@@ -60,6 +60,7 @@ const REQUIRED = [
   ...BINS.map((b) => BIN_FILES[b]!),
   'dist/cli/run-supervisord.js',
   'dist/fastvisorctl.cjs',
+  'dist/cli/fastvisord.cjs',
   'dist/native/index.js',
   'web/index.html',
   'binding.gyp',

@@ -57,7 +57,7 @@ describe('examples/docker/Dockerfile', () => {
     const argv = JSON.parse(entry!.args) as string[];
     expect(argv.slice(0, 3)).toEqual(['fastvisord', '-n', '-c']);
     // the bin exists in the package and the image links it
-    expect(pkg.bin[argv[0]!]).toBe('bin/fastvisord.js');
+    expect(pkg.bin[argv[0]!]).toBe('bin/fastvisord.cjs');
     expect(existsSync(path.join(REPO, pkg.bin[argv[0]!]!))).toBe(true);
     const links = ins.find((i) => i.op === 'RUN' && i.args.includes('ln -s'))!.args;
     // Each loop links its names to bin/NAME.EXT: together, package.json's bins.
