@@ -15,6 +15,7 @@ import {
   freePort,
   normalize,
   spawnStreaming,
+  stableAgainstCtrlC,
   startDaemon,
   type RunningDaemon,
 } from '../../helpers/ctl-harness.js';
@@ -232,11 +233,14 @@ describe.each(DAEMONS)('authentication against $name', (spec) => {
     for (const url of [d.httpUrl, d.unixUrl]) {
       const outs: string[] = [];
       for (const kind of ['py', 'ts'] as const) {
-        const t = spawnStreaming(kind, ['-s', url, '-u', 'user', '-p', 's3cret', 'tail', '-f', 'web']);
-        await t.waitFor(/^==> Press Ctrl-C to exit <==\nhello\n$/);
-        t.interrupt();
-        await t.exited();
-        outs.push(t.stdout());
+        const r = await stableAgainstCtrlC(kind, async () => {
+          const t = spawnStreaming(kind, ['-s', url, '-u', 'user', '-p', 's3cret', 'tail', '-f', 'web']);
+          await t.waitFor(/^==> Press Ctrl-C to exit <==\nhello\n$/);
+          t.interrupt();
+          await t.exited();
+          return { stdout: t.stdout(), stderr: t.stderr() };
+        });
+        outs.push(r.stdout);
       }
       expect(outs[1]).toBe(outs[0]);
     }

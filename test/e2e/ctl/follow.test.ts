@@ -4,7 +4,7 @@
 // for Python's supervisorctl and ours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CtlPair, DAEMONS, spawnStreaming, startDaemon, type RunningDaemon, type Streaming } from '../../helpers/ctl-harness.js';
+import { CtlPair, DAEMONS, spawnStreaming, stableAgainstCtrlC, startDaemon, type RunningDaemon, type Streaming } from '../../helpers/ctl-harness.js';
 import { pollUntil } from '../../helpers/poll.js';
 import { killTracked } from '../../helpers/procs.js';
 import { removeTmpDirs } from '../../helpers/tmp.js';
@@ -57,22 +57,10 @@ describe.each(DAEMONS)('following output, against $name', (spec) => {
     return s;
   }
 
-  /**
-   * 4.2.5 sometimes takes Ctrl-C inside its asyncore loop, where handle_error prints
-   * "Cannot connect, error: <class 'KeyboardInterrupt'>" instead of ending quietly; such
-   * a run of Python's is not the behaviour under test and is repeated.
-   */
-  async function stable<T extends { stderr: string }>(kind: 'py' | 'ts', run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const r = await run();
-      if (kind === 'ts' || attempt === 3 || !r.stderr.includes("<class 'KeyboardInterrupt'>")) return r;
-    }
-  }
-
   it('tail -f: the header, new output as it comes, an empty line on Ctrl-C, exit 0', async () => {
     const outs: unknown[] = [];
     for (const kind of KINDS) {
-      const r = await stable(kind, async () => {
+      const r = await stableAgainstCtrlC(kind, async () => {
         await d.rpc('supervisor.clearProcessLogs', 'echo');
         const t = ctl(kind, 'tail', '-f', 'echo');
         await t.waitFor(/^==> Press Ctrl-C to exit <==\n/);
@@ -97,7 +85,7 @@ describe.each(DAEMONS)('following output, against $name', (spec) => {
   it('tail -f NAME stderr starts with what the log holds', async () => {
     const outs: unknown[] = [];
     for (const kind of KINDS) {
-      const r = await stable(kind, async () => {
+      const r = await stableAgainstCtrlC(kind, async () => {
         const t = ctl(kind, 'tail', '-f', 'errout', 'stderr');
         await t.waitFor(/to-stderr\n/);
         t.interrupt();
@@ -126,7 +114,7 @@ describe.each(DAEMONS)('following output, against $name', (spec) => {
 
   it('maintail -f follows the main log', async () => {
     for (const kind of KINDS) {
-      const r = await stable(kind, async () => {
+      const r = await stableAgainstCtrlC(kind, async () => {
         const t = ctl(kind, 'maintail', '-f');
         await t.waitFor(/^==> Press Ctrl-C to exit <==\n(.*\n)*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]{4} /);
         const mark = t.stdout().length;
