@@ -19,8 +19,12 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SUPERVISORD = '/usr/bin/supervisord';
 export const SUPERVISORCTL = '/usr/bin/supervisorctl';
 
-/** The command line that runs fastvisor's daemon from source (tsx). */
+/**
+ * The command line that runs fastvisor's daemon from source (tsx); with
+ * FASTVISOR_TEST_DAEMON=bundle, the one-file bundle the bins run (`npm run build` first).
+ */
 export function fastvisordCommand(): [string, string[]] {
+  if (process.env.FASTVISOR_TEST_DAEMON === 'bundle') return [process.execPath, [path.join(REPO, 'dist', 'cli', 'fastvisord.cjs')]];
   // tsx by absolute URL: the daemon runs with its temp dir as cwd.
   const tsx = pathToFileURL(path.join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   return [process.execPath, ['--import', tsx, path.join(REPO, 'src', 'cli', 'run-supervisord.ts')]];
