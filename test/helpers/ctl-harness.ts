@@ -162,7 +162,32 @@ async function launch(
     },
     { timeout: 15_000, interval: 50, what: `${spec.name} to answer on ${where.socketPath}` },
   );
+  await settled(where);
   return proc;
+}
+
+const MOVING = new Set(['STARTING', 'BACKOFF']);
+
+/**
+ * Until no program is on its way up: the tests run Python's ctl and ours one after the
+ * other and compare what they print, so a program whose STARTING turns into RUNNING
+ * between the two runs would fail them (startsecs=0 included: the daemon answers
+ * before its first spawns). Programs that never settle (a crash loop with many
+ * retries) are the test's own business: after 15 s it goes on.
+ */
+async function settled(where: { socketPath: string; auth?: string }): Promise<void> {
+  await pollUntil(
+    async () => {
+      try {
+        const all = (await rpc(where, 'supervisor.getAllProcessInfo')) as Array<{ statename: string }>;
+        return all.every((p) => !MOVING.has(p.statename));
+      } catch (e) {
+        if (e instanceof Fault) return true; // no supervisor namespace: nothing to wait for
+        throw e;
+      }
+    },
+    { timeout: 15_000, interval: 50, what: 'every program RUNNING, STOPPED, EXITED or FATAL' },
+  ).catch(() => undefined);
 }
 
 /** SIGTERM, wait for the exit, then SIGKILL the process group of every child it left. */
