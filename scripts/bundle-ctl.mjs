@@ -22,6 +22,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { bundleCjs } from './cjs-bundle.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'fastvisorctl.cjs'));
 const dist = path.dirname(BUNDLE);
@@ -37,42 +39,17 @@ function removeBundle() {
   for (const name of names) if (/^\.fastvisorctl-.*\.v8cache$/.test(name)) rmSync(path.join(dist, name), { force: true });
 }
 
-let esbuild;
-try {
-  esbuild = await import('esbuild');
-} catch (e) {
-  removeBundle();
-  console.warn(`bundle-ctl: esbuild is not installed (${e.code ?? e.message}): fastvisorctl runs dist/cli/supervisorctl.js`);
-  process.exit(0);
-}
-
-let code;
-try {
-  const out = await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'cli', 'supervisorctl.ts')],
-    outfile: BUNDLE,
-    write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // Only the ctl's own code goes in; node: builtins stay require()s.
-    packages: 'external',
-    // import('node:readline') as require(): the bins compile the bundle with vm.Script,
-    // which has no loader for a real import().
-    supported: { 'dynamic-import': false },
-    // supervisorctl.ts asks whether it is the entry point; in the bundle it never is.
-    define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: `"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
-    logLevel: 'warning',
-  });
-  code = out.outputFiles[0].text;
-} catch (e) {
-  // A failed build must not leave the previous bundle to run stale code.
-  removeBundle();
-  console.error(`bundle-ctl: ${e.message}`);
-  process.exit(1);
-}
+const code = await bundleCjs({
+  tag: 'bundle-ctl',
+  entry: path.join(root, 'src', 'cli', 'supervisorctl.ts'),
+  outfile: BUNDLE,
+  without: 'fastvisorctl runs dist/cli/supervisorctl.js',
+  remove: removeBundle,
+  // import('node:readline') as require(): the bins compile the bundle with vm.Script,
+  // which has no loader for a real import(). (supervisorctl.ts asks whether it is the
+  // entry point, from import.meta.url: in the bundle it never is.)
+  options: { supported: { 'dynamic-import': false } },
+});
 if (/\bimport\(/.test(code)) {
   removeBundle();
   console.error('bundle-ctl: the bundle holds an import(), which vm.Script cannot run');

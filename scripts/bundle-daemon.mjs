@@ -20,40 +20,17 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { bundleCjs } from './cjs-bundle.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'cli', 'fastvisord.cjs'));
 
-let esbuild;
-try {
-  esbuild = await import('esbuild');
-} catch (e) {
-  rmSync(BUNDLE, { force: true });
-  console.warn(`bundle-daemon: esbuild is not installed (${e.code ?? e.message}): fastvisord runs dist/cli/run-supervisord.js`);
-  process.exit(0);
-}
-
-let code;
-try {
-  const out = await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'cli', 'run-supervisord.ts')],
-    outfile: BUNDLE,
-    write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // Only the daemon's own code goes in: node: builtins and node-gyp-build stay require()s.
-    packages: 'external',
-    define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: `"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
-    logLevel: 'warning',
-  });
-  code = out.outputFiles[0].text;
-} catch (e) {
-  // A failed build must not leave the previous bundle to run stale code.
-  rmSync(BUNDLE, { force: true });
-  console.error(`bundle-daemon: ${e.message}`);
-  process.exit(1);
-}
+const code = await bundleCjs({
+  tag: 'bundle-daemon',
+  entry: path.join(root, 'src', 'cli', 'run-supervisord.ts'),
+  outfile: BUNDLE,
+  without: 'fastvisord runs dist/cli/run-supervisord.js',
+  remove: () => rmSync(BUNDLE, { force: true }),
+});
 mkdirSync(path.dirname(BUNDLE), { recursive: true });
 writeFileSync(BUNDLE, `// fastvisord: bundled from src/ by scripts/bundle-daemon.mjs; edit the sources.\n${code}`);
