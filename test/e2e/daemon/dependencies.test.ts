@@ -426,7 +426,8 @@ startsecs=0
     const web1 = await waitState(d, 'web', 'RUNNING');
     const other = await waitState(d, 'other', 'RUNNING');
     const dbweb = (): string[] => order(d).filter((l) => !l.endsWith(' other'));
-    expect(dbweb()).toEqual(['start db', 'start web']);
+    // web (startsecs=0) is RUNNING at its spawn: its line (and its TERM trap, set before it) may come later.
+    expect(await orderOf(d, 2, (l) => !l.endsWith(' other'))).toEqual(['start db', 'start web']);
 
     process.kill(-db1.pid, 'SIGKILL'); // its group: sh and its sleep
     const web2 = await waitInfo(d, 'web', (i) => i.statename === 'RUNNING' && i.pid !== web1.pid, 'RUNNING with a new pid');
@@ -470,6 +471,8 @@ depends_on=db
 `);
     const db = await waitState(d, 'db', 'RUNNING');
     const web = await waitState(d, 'web', 'RUNNING');
+    // web's TERM trap is set before its `start` line: once the line is there, its stop gets recorded.
+    expect(await orderOf(d, 2)).toEqual(['start db', 'start web']);
     process.kill(-db.pid, 'SIGKILL'); // its group: sh and its sleep
     const failed = await waitState(d, 'web', 'FATAL');
     expect(failed).toMatchObject({ pid: 0, spawnerr: 'dependency db exited (depends_on db)' });
