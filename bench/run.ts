@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
+// npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--rest S] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]
 //
 // Runs every scenario case × peer --runs times (default 3), each trial in a
 // fresh process (bench/trial.ts), runs interleaved so drift spreads over all
@@ -26,7 +26,7 @@ import { C_LOOP_PEER, PEERS, SUPERVISORD_PEER } from './peers/index.js';
 import type { CaseDef } from './scenarios/common.js';
 import { DEPS, type DepsTrialResult } from './scenarios/deps.js';
 import { SCENARIOS } from './scenarios/index.js';
-import { renderScale, scaleLine, SIZES_VAR } from './scenarios/scale.js';
+import { renderScale, REST_VAR, scaleLine, SIZES_VAR } from './scenarios/scale.js';
 import type { TrialSpec } from './trial.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -61,10 +61,12 @@ function parseArgs(argv: string[]): Options {
     // scale's sizes: an environment variable, so the trials (child processes) see it too.
     else if (a === '--sizes') process.env[SIZES_VAR] = argv[++i] ?? '';
     else if (a.startsWith('--sizes=')) process.env[SIZES_VAR] = a.slice(8);
+    else if (a === '--rest') process.env[REST_VAR] = argv[++i] ?? '';
+    else if (a.startsWith('--rest=')) process.env[REST_VAR] = a.slice(7);
     else if (a === '--peers') o.peers = (argv[++i] ?? '').split(',');
     else if (a.startsWith('--peers=')) o.peers = a.slice(8).split(',');
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
+      console.log('npm run bench [-- [bulk|chatty|many|rpc|crashloop|deps|scale|CASE…] [--runs N] [--sizes 100,500] [--rest S] [--quick] [--peers a,b] [--no-pm2] [--pin] [--before DIR] [--after DIR]]');
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);

@@ -33,6 +33,22 @@ export const SCALE = 'scale' as const;
 /** BENCH_SCALE_SIZES (run.ts --sizes) picks the sizes: the runner's trials inherit it. */
 export const SIZES_VAR = 'BENCH_SCALE_SIZES';
 
+/**
+ * BENCH_SCALE_REST (run.ts --rest S): after the other figures, leave the daemon alone
+ * S seconds and read its memory again. "At rest" is after V8's memory reducer, which
+ * runs ~8 s after the last burst of allocation: 20-25 s is enough. Off by default
+ * (it adds S seconds to every trial).
+ */
+export const REST_VAR = 'BENCH_SCALE_REST';
+
+function restSeconds(): number {
+  const v = process.env[REST_VAR];
+  if (!v) return 0;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0) throw new Error(`--rest takes seconds: ${v}`);
+  return s;
+}
+
 function sizes(quick: boolean): number[] {
   const env = process.env[SIZES_VAR];
   if (env) {
@@ -56,6 +72,9 @@ export interface ScaleMeasure {
   rssKB?: number;
   /** Private_Dirty of smaps_rollup, KiB */
   privateKB?: number;
+  /** RSS and Private_Dirty once the daemon has been left alone for --rest seconds, KiB */
+  restRssKB?: number;
+  restPrivateKB?: number;
   /** daemon CPU per getAllProcessInfo, ms */
   cpuMsPerCall?: number;
   replyBytes?: number;
@@ -202,6 +221,12 @@ export const scale: Scenario = {
         st === 0 && /^\d/.test(out) ? undefined : `no version (exit status ${st})`,
       );
       m.nodeMs = wallMs(process.execPath, ['-e', '0'], () => undefined);
+      const rest = restSeconds();
+      if (rest > 0) {
+        await new Promise((done) => setTimeout(done, rest * 1000));
+        m.restRssKB = procMemory(s.pid)?.rssKB;
+        m.restPrivateKB = privateDirtyKB(s.pid);
+      }
       (r as ScaleTrialResult).scale = m;
       r.wallSec = upSec;
       r.rssKB = m.rssKB;
@@ -256,6 +281,12 @@ export function renderScale(results: TrialResult[]): string[] {
     ['all RUNNING s', (m) => m.upSec, 2],
     ['RSS MiB', (m) => (m.rssKB === undefined ? undefined : m.rssKB / 1024), 1],
     ['private MiB', (m) => (m.privateKB === undefined ? undefined : m.privateKB / 1024), 1],
+    ...(rs.some((r) => r.scale?.restRssKB !== undefined)
+      ? ([
+          ['RSS at rest MiB', (m) => (m.restRssKB === undefined ? undefined : m.restRssKB / 1024), 1],
+          ['private at rest MiB', (m) => (m.restPrivateKB === undefined ? undefined : m.restPrivateKB / 1024), 1],
+        ] as Array<[string, (m: ScaleMeasure) => number | undefined, number]>)
+      : []),
     ['CPU ms/getAllProcessInfo', (m) => m.cpuMsPerCall, 1],
     ['status (py ctl) ms', (m) => m.pyStatusMs, 0],
     ['status (fastvisorctl) ms', (m) => m.fvStatusMs, 0],
