@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Entry point of the supervisord/fastvisord bins.
-import './young-generation.js';
+import './v8-memory.js';
 import { main } from './supervisord.js';
 
 const progname = process.argv[1] ?? 'supervisord';
