@@ -4,7 +4,7 @@
 // module entry point would start Node's ESM loader and keep it for the daemon's
 // whole life. Runs the first of:
 //   dist/cli/fastvisord.cjs      the one-file bundle `npm run build` makes
-//                                (scripts/bundle-daemon.mjs: 3-5 MiB less RSS)
+//                                (scripts/bundle-daemon.mjs: 2-5 MiB less RSS)
 //   dist/cli/run-supervisord.js  tsc's output (a build without esbuild)
 'use strict';
 const fs = require('node:fs');

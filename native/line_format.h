@@ -11,7 +11,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -46,11 +45,6 @@ class RecordBuffer {
     return buf_.get() + len_;
   }
   void commit(const char* end) { len_ = static_cast<size_t>(end - buf_.get()); }
-  void append(const void* p, size_t n) {
-    char* w = room(n);
-    memcpy(w, p, n);
-    len_ += n;
-  }
   // Gives the memory back (a big burst once must not keep it for ever).
   void release() {
     buf_.reset();

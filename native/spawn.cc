@@ -224,13 +224,6 @@ int child_entry(void* p) {
              a->shared_table_bound);
 }
 
-// clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does: the child runs on
-// its own small stack in the parent's address space and the parent thread
-// waits until it has exec'd or died. fork() of a daemon with a big heap copies
-// every page-table entry first, which made spawning 4x slower than a C
-// supervisor at 500 programs. The child only makes system calls (child_exec),
-// touches nothing of the parent's memory but its own arguments, and the
-// parent blocked every signal before, so no handler of the parent runs in it.
 // The top of this thread's child stack (the stack grows down on every
 // architecture Linux/Node runs on here), or null. One per spawning thread,
 // kept: CLONE_VFORK returns only once the child has exec'd or died, so it is
@@ -247,6 +240,13 @@ char* child_stack_top() {
   return stack + kStackSize;
 }
 
+// clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does: the child runs on
+// its own small stack in the parent's address space and the parent thread
+// waits until it has exec'd or died. fork() of a daemon with a big heap copies
+// every page-table entry first, which made spawning 4x slower than a C
+// supervisor at 500 programs. The child only makes system calls (child_exec),
+// touches nothing of the parent's memory but its own arguments, and the
+// parent blocked every signal before, so no handler of the parent runs in it.
 #if defined(SYS_clone3)
 // The kernel's struct clone_args (linux/sched.h), up to `cgroup` (v2, 5.7).
 struct CloneArgs {

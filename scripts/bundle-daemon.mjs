@@ -3,7 +3,7 @@
 // Bundles the daemon (src/cli/run-supervisord.ts and all it imports) into one
 // CommonJS file, dist/cli/fastvisord.cjs, which bin/fastvisord.cjs and
 // bin/supervisord.cjs run when it is there. Memory, not start-up time, is why:
-// tsc's forty-odd ES modules, linked by Node's ESM loader, kept 3-5 MiB more
+// tsc's forty-odd ES modules, linked by Node's ESM loader, kept 2-5 MiB more
 // RSS for the daemon's whole life than the same code as one CommonJS file (500
 // programs at rest, README "Where fastvisord's memory goes").
 //

@@ -9,6 +9,18 @@
 // `remove` (a bundle left from before would now be stale) and exits 0: the bins
 // then run tsc's dist/. A failed build also calls `remove` and exits 1.
 
+/** The esbuild options that make such a bundle (bench/lib/build.ts bundles the daemon with them too). */
+export const CJS_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: `"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
+  logLevel: 'warning',
+};
+
 /**
  * @param {{ tag: string, entry: string, outfile: string, without: string, remove: () => void, options?: object }} spec
  * @returns {Promise<string>} the bundle's text
@@ -24,17 +36,10 @@ export async function bundleCjs({ tag, entry, outfile, without, remove, options 
   }
   try {
     const out = await esbuild.build({
+      ...CJS_BUNDLE_OPTIONS,
       entryPoints: [entry],
       outfile,
       write: false,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      define: { 'import.meta.url': '__bundleUrl' },
-      banner: { js: `"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;` },
-      logLevel: 'warning',
       ...options,
     });
     return out.outputFiles[0].text;

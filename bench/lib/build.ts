@@ -7,6 +7,8 @@ import path from 'node:path';
 
 import { buildSync, type BuildOptions } from 'esbuild';
 
+import { CJS_BUNDLE_OPTIONS } from '../../scripts/cjs-bundle.mjs';
+
 function mtime(p: string): number {
   try {
     return statSync(p).mtimeMs;
@@ -50,11 +52,7 @@ export function bundleDriver(repoRoot: string): string {
  * (packageRoot, from the bundle's own URL).
  */
 export function bundleDaemon(repoRoot: string): string {
-  return bundle(repoRoot, path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts'), 'fastvisord.cjs', {
-    format: 'cjs',
-    define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: '"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  });
+  return bundle(repoRoot, path.join(repoRoot, 'src', 'cli', 'run-supervisord.ts'), 'fastvisord.cjs', CJS_BUNDLE_OPTIONS);
 }
 
 function bundle(repoRoot: string, entry: string, name: string, options: BuildOptions = { format: 'esm' }): string {

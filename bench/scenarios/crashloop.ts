@@ -341,14 +341,8 @@ function backoffWork(ctx: TrialContext, n: number, jitterPct: number): Work {
 function spawnTimes(file: string, from: number, to: number): { times: number[]; byProgram: Map<string, number[]> } {
   const times: number[] = [];
   const byProgram = new Map<string, number[]>();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { times, byProgram };
-  }
   const re = new RegExp(`^\\w+ spawned: '(${PROGRAM}_\\d+)'`);
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(file)) {
     const t = asctimeMs(line.slice(0, 23));
     if (!(t >= from && t < to)) continue;
     const m = re.exec(line.slice(24));

@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { fileLines } from '../lib/files.js';
 import { asctimeMs, median, now, procCpu, procMemory } from '../lib/measure.js';
@@ -87,13 +88,19 @@ export interface ScaleMeasure {
 
 export type ScaleTrialResult = TrialResult & { scale?: ScaleMeasure };
 
-function privateDirtyKB(pid: number): number | undefined {
+/** Rss and Private_Dirty of the daemon's smaps_rollup, KiB, from one read. */
+function rollupKB(pid: number): { rssKB?: number; privateKB?: number } {
+  let text: string;
   try {
-    const m = /^Private_Dirty:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   } catch {
-    return undefined;
+    return {};
   }
+  const kb = (field: string): number | undefined => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { rssKB: kb('Rss'), privateKB: kb('Private_Dirty') };
 }
 
 /** Polls until all n are RUNNING; each poll waits twice the previous reply's time (at least 100 ms). */
@@ -205,8 +212,7 @@ export const scale: Scenario = {
       const logged = (lastRunningMs(mainLogPath(work)) - wall0) / 1000;
       const upSec = logged > 0 && logged <= polled ? logged : polled;
       if (upSec === polled) r.notes.push('all RUNNING from the poll: no RUNNING line in the main log');
-      const mem = procMemory(s.pid);
-      const m: ScaleMeasure = { programs: n, upSec, rssKB: mem?.rssKB, privateKB: privateDirtyKB(s.pid) };
+      const m: ScaleMeasure = { programs: n, upSec, ...rollupKB(s.pid) };
       const cpu = await cpuPerCall(s.rpcSocket, s.pid);
       m.cpuMsPerCall = cpu.ms;
       m.replyBytes = cpu.bytes;
@@ -223,9 +229,10 @@ export const scale: Scenario = {
       m.nodeMs = wallMs(process.execPath, ['-e', '0'], () => undefined);
       const rest = restSeconds();
       if (rest > 0) {
-        await new Promise((done) => setTimeout(done, rest * 1000));
-        m.restRssKB = procMemory(s.pid)?.rssKB;
-        m.restPrivateKB = privateDirtyKB(s.pid);
+        await sleep(rest * 1000);
+        const atRest = rollupKB(s.pid);
+        m.restRssKB = atRest.rssKB;
+        m.restPrivateKB = atRest.privateKB;
       }
       (r as ScaleTrialResult).scale = m;
       r.wallSec = upSec;

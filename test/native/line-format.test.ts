@@ -11,6 +11,7 @@ import { formatLines, type LineFormatSpec, type TapEvent } from '../../src/nativ
 import { BACKENDS, CoreHarness } from '../helpers/core.js';
 import { pollUntil } from '../helpers/poll.js';
 import { killTracked } from '../helpers/procs.js';
+import { rng } from '../helpers/rng.js';
 import { removeTmpDirs, tmpDir } from '../helpers/tmp.js';
 
 const T = Date.UTC(2026, 11, 6, 9, 24, 6, 123); // 2026-12-06T09:24:06.123Z
@@ -132,8 +133,7 @@ describe('line formatter (pure)', () => {
     // Lines of 0-120 bytes, mostly clean (the 16-byte scan's blocks and
     // tails at every offset), some with one byte that needs care; the reads
     // cut them at random places, so lines start pending and finish later.
-    let seed = 777;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = rng(777);
     const care = [0x00, 0x09, 0x0d, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xe2, 0xff];
     for (let round = 0; round < 20; round++) {
       const lines = Array.from({ length: 200 }, () => {
