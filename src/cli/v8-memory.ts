@@ -2,7 +2,7 @@
 // Imported first by the daemon's entry point, before the program allocates: the V8
 // settings that keep a long-lived, mostly idle daemon small. Set here, at run time,
 // because a shebang, `node bin/…` and a PID 1 entry point do not all carry node's
-// command line; a setting given there wins.
+// command line; a setting given there or in NODE_OPTIONS wins.
 //
 // - The young generation: V8 grows its two semi-spaces from 1 MiB towards 16 MiB
 //   each as allocation bursts come (an XML-RPC answer for hundreds of processes, a
@@ -21,7 +21,9 @@
 //   never pass through JavaScript. README "Where fastvisord's memory goes".
 import v8 from 'node:v8';
 
-const given = (re: RegExp): boolean => process.execArgv.some((a) => re.test(a));
+// node's command line, and NODE_OPTIONS (where node takes --max-semi-space-size and --jitless).
+const nodeArgs = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const given = (re: RegExp): boolean => nodeArgs.some((a) => re.test(a));
 
 if (!given(/^--(max-semi-space-size|semi-space-growth-factor)\b/)) v8.setFlagsFromString('--semi-space-growth-factor=1');
 if (!given(/^--(no-)?(opt|turbofan|max-opt)\b/)) v8.setFlagsFromString('--max-opt=1');
