@@ -3,7 +3,8 @@
 // test passes. A signal that would reach CI itself is refused (EPERM) and
 // written to $FV_GUARD_LOG with the sender: kill() or killpg() aimed at CI's
 // own process group (pid 0 from inside it, or -pgid), at init (1) or at every
-// process (-1) of the machine's pid namespace. Tests start their processes in
+// process (-1) of the machine's pid namespace, or at a process of CI's group
+// that is the sender's own ancestor (vitest, npm, this script). Tests start their processes in
 // groups of their own and kill by pid or group; a stray 0 or 1 from a race
 // must fail the test that made it, not end the whole run with SIGTERM and no
 // word of who sent it (stop 25: exit 143 after 308 s, not reproduced here).
@@ -35,11 +36,40 @@ static int in_ci_namespace(void) {
   return strcmp(self, ns) == 0;
 }
 
+// Parent and process group of pid from /proc/PID/stat; 0 when it is gone.
+static int stat_of(pid_t pid, int* ppid, int* pgrp) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char* p = strrchr(buf, ')');  // the command may hold spaces and parens
+  char state;
+  return p && sscanf(p + 2, "%c %d %d", &state, ppid, pgrp) == 3;
+}
+
+// Is pid one of the caller's ancestors (vitest, npm, this script)?
+static int is_ancestor(pid_t pid) {
+  int ppid, pgrp;
+  pid_t cur = getpid();
+  for (int depth = 0; depth < 64 && cur > 1 && stat_of(cur, &ppid, &pgrp); depth++) {
+    if (ppid == pid) return 1;
+    cur = ppid;
+  }
+  return 0;
+}
+
 static int aims_at_ci(pid_t pid, int sig) {
   if (sig == 0) return 0;
   int pgid = env_int("FV_GUARD_PGID");
   if (pgid > 1 && (pid == -pgid || (pid == 0 && getpgrp() == pgid))) return 1;
-  return (pid == 1 || pid == -1) && in_ci_namespace();
+  if ((pid == 1 || pid == -1) && in_ci_namespace()) return 1;
+  // One of CI's own processes above the caller (a worker's vitest, npm, .ci/run).
+  int ppid, pgrp;
+  return pid > 1 && pgid > 1 && stat_of(pid, &ppid, &pgrp) && pgrp == pgid && is_ancestor(pid);
 }
 
 // One line per refusal: when, what, and who (pid, parent, command line).
