@@ -4,10 +4,11 @@
 // written to $FV_GUARD_LOG with the sender: kill() or killpg() aimed at CI's
 // own process group (pid 0 from inside it, or -pgid), at init (1) or at every
 // process (-1) of the machine's pid namespace, or at a process of CI's group
-// that is the sender's own ancestor (vitest, npm, this script). Tests start their processes in
-// groups of their own and kill by pid or group; a stray 0 or 1 from a race
-// must fail the test that made it, not end the whole run with SIGTERM and no
-// word of who sent it (stop 25: exit 143 after 308 s, not reproduced here).
+// that is the sender's own ancestor (vitest, npm, this script). Tests start
+// their processes in groups of their own and kill by pid or group; a stray 0
+// or 1 from a race must fail the test that made it, not end the whole run
+// with SIGTERM and no word of who sent it (stop 25: exit 143 after 308 s, not
+// reproduced here).
 // Signal 0 (is it alive?) always passes; so does everything inside a pid
 // namespace of a test's own (its init and -1 are that namespace's).
 #define _GNU_SOURCE
