@@ -21,7 +21,7 @@
 //   never pass through JavaScript. README "Where fastvisord's memory goes".
 import v8 from 'node:v8';
 
-// node's command line, and NODE_OPTIONS (where node takes --max-semi-space-size and --jitless).
+// node's command line, and NODE_OPTIONS (node takes --max-semi-space-size there, not the tiering flags).
 const nodeArgs = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 const given = (re: RegExp): boolean => nodeArgs.some((a) => re.test(a));
 
