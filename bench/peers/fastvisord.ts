@@ -33,6 +33,11 @@ export function beforeDir(): string | undefined {
   return dirFrom(BEFORE_VAR);
 }
 
+/** A case's daemon peers: fastvisord, and the daemon of the --before checkout when one is given. */
+export function daemonPeers(): string[] {
+  return beforeDir() ? ['fastvisord', 'fastvisord-before'] : ['fastvisord'];
+}
+
 /** The bundled daemon of a checkout, after checking it is one with a built addon. */
 function checkoutDaemon(dir: string): string {
   if (!existsSync(path.join(dir, 'src', 'cli', 'run-supervisord.ts')) || !existsSync(path.join(dir, 'build', 'Release', 'fastvisor.node'))) {

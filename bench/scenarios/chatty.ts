@@ -27,7 +27,7 @@ import { checkDir, checkStream, newCheck, peerFormat, type LineCheck } from '../
 import { compressionPending, recoverLog } from '../lib/recover.js';
 import { epochMicros, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult, Work } from '../lib/types.js';
-import { beforeDir } from '../peers/fastvisord.js';
+import { daemonPeers } from '../peers/fastvisord.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 
 const RATE = 500;
@@ -148,8 +148,7 @@ export const chatty: Scenario = {
           'fastvisor-batch0',
           'fastvisor-timestamped',
           'fastvisor-json',
-          'fastvisord',
-          ...(beforeDir() ? ['fastvisord-before'] : []),
+          ...daemonPeers(),
           'c-loop',
           'c-splice',
           'supervisord',
@@ -159,7 +158,7 @@ export const chatty: Scenario = {
       },
       {
         name: nameOf(wideShape(quick)),
-        peers: ['fastvisor', 'fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'c-loop', 'supervisord'],
+        peers: ['fastvisor', ...daemonPeers(), 'c-loop', 'supervisord'],
         timeoutSec: wideShape(quick).seconds + 240,
       },
       {

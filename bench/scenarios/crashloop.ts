@@ -60,7 +60,7 @@ import { fileLines } from '../lib/files.js';
 import { asctimeMs, now, percentile, procCpu, procMemory } from '../lib/measure.js';
 import { isAlive, killGroup, Proc, TOKEN_VAR } from '../lib/procs.js';
 import type { CrashMeasure, PeerDef, PeerSession, TrialContext, TrialResult, Work } from '../lib/types.js';
-import { beforeDir } from '../peers/fastvisord.js';
+import { daemonPeers } from '../peers/fastvisord.js';
 import { mainLogPath, PYTHON } from '../peers/supervisord.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 
@@ -545,7 +545,7 @@ export const crashloop: Scenario = {
     return [
       ...Object.entries(LIVES).map(([suffix, life]) => ({
       name: caseName(quick, suffix),
-      peers: ['fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'supervisord'],
+      peers: [...daemonPeers(), 'supervisord'],
       timeoutSec: 240,
       note:
         `LIFE ${life} s; window ${windowMs(quick) / 1000} s after a ${warmupMs(quick) / 1000} s warm-up, with ${burners()} busy loops on ${os.cpus().length} CPUs; ` +

@@ -17,7 +17,7 @@ import http from 'node:http';
 
 import { parseMethodResponse, serializeMethodCall, type XmlRpcStruct } from '../../src/rpc/codec.js';
 import { now, percentile, procCpu, procMemory } from '../lib/measure.js';
-import { beforeDir } from '../peers/fastvisord.js';
+import { daemonPeers } from '../peers/fastvisord.js';
 import type { PeerDef, RpcMeasure, TrialContext, TrialResult } from '../lib/types.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 
@@ -146,7 +146,7 @@ export const rpc: Scenario = {
     return [
       {
         name: `${count(quick)}xsleep-getAllProcessInfo`,
-        peers: ['fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'supervisord'],
+        peers: [...daemonPeers(), 'supervisord'],
         timeoutSec: 300,
         note: 'the client receives every byte of each answer but parses only the first; both daemons answer over a unix socket',
       },

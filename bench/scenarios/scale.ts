@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileLines } from '../lib/files.js';
 import { asctimeMs, median, now, procCpu, procMemory } from '../lib/measure.js';
 import type { PeerDef, TrialContext, TrialResult } from '../lib/types.js';
-import { beforeDir } from '../peers/fastvisord.js';
+import { daemonPeers } from '../peers/fastvisord.js';
 import { mainLogPath } from '../peers/supervisord.js';
 import { makeWork, withPeer, type CaseDef, type Scenario } from './common.js';
 import { post, TARGETS } from './rpc.js';
@@ -187,7 +187,7 @@ export const scale: Scenario = {
   cases(quick): CaseDef[] {
     return sizes(quick).map((n) => ({
       name: `${n}xsleep`,
-      peers: ['fastvisord', ...(beforeDir() ? ['fastvisord-before'] : []), 'supervisord'],
+      peers: [...daemonPeers(), 'supervisord'],
       timeoutSec: 120 + n / 2,
       note: 'all RUNNING: the last "entered RUNNING state" line of the main log, once a getAllProcessInfo poll (each after twice the last reply time) has seen all; ctl times are medians of 3, the same daemon for both ctls',
     }));

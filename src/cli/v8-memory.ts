@@ -9,8 +9,8 @@
 //   config load), and the pages it touched stay in RSS for good: at 1000 programs
 //   that was 15 of 27 MiB of private memory. A supervisor's live young objects are
 //   few, so scavenging a small new space often costs little. `--max-semi-space-size`
-//   only works on the command line; the growth factor is read whenever the new
-//   space would grow.
+//   cannot be set once V8 runs; the growth factor is read whenever the new space
+//   would grow.
 // - No optimizing compiler (TurboFan): the daemon's JavaScript runs in bytecode and
 //   Sparkplug's baseline code. TurboFan's own code in the node binary (pages the
 //   daemon then keeps in RSS), its compile zones and optimized code cost 5.3 MiB of
